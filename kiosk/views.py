@@ -1,0 +1,51 @@
+"""The kiosk: a citizen picks a service (and a priority category, if one applies) and gets
+a number. Authenticated by the kiosk's device token, never by a person."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify, render_template, request
+
+from server.api.input import enum_field, json_body, required_id
+from server.api.jsonify import plain
+from server.auth import csrf, request_device
+from server.domain.roles import DeviceKind
+from server.domain.tickets import Channel, Priority
+from server.runtime import runtime
+from server.services import snapshots
+from server.services.tickets import issue_ticket
+from server.views.phone import phone_url, qr_url
+
+bp = Blueprint("kiosk", __name__)
+
+
+@bp.get("/kiosk")
+def page() -> str:
+    return render_template("kiosk/index.html", device_token=request.args.get("device", ""))
+
+
+@bp.get("/api/kiosk/snapshot")
+def snapshot() -> Any:
+    device = request_device(DeviceKind.KIOSK)
+    with runtime().db.reading() as session:
+        return jsonify(snapshots.kiosk(session, device.site_id))
+
+
+@bp.post("/api/kiosk/tickets")
+@csrf.exempt  # authenticated by the device token header, which a browser never sends by itself
+def issue() -> Any:
+    device = request_device(DeviceKind.KIOSK)
+    body = json_body()
+    issued = issue_ticket(
+        runtime().uow(),
+        site_id=device.site_id,
+        service_id=required_id(body, "service_id"),
+        priority=enum_field(body, "priority", Priority),
+        channel=Channel.KIOSK,
+        device_id=device.id,
+    )
+    ticket = plain(issued)
+    ticket["phone_url"] = phone_url(issued.token)
+    ticket["qr_url"] = qr_url(issued.token)
+    return jsonify({"ticket": ticket}), 201

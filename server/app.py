@@ -1,0 +1,85 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, abort, send_from_directory
+from werkzeug.wrappers import Response
+
+from server.api import errors
+from server.auth import csrf, login_manager
+from server.config import PROJECT_ROOT, Config
+from server.db import Database
+from server.realtime import publish, socketio
+from server.runtime import Runtime
+from server.services.unit_of_work import Clock, Publisher, system_clock
+
+# Front-end packages installed by npm (package.json), served from our own server: offices
+# lose their internet, so nothing is loaded from a CDN.
+VENDOR_FILES = {
+    "socket.io.min.js": "socket.io-client/dist/socket.io.min.js",
+    "socket.io.min.js.map": "socket.io-client/dist/socket.io.min.js.map",
+}
+
+
+def create_app(
+    config: Config | None = None,
+    publisher: Publisher | None = None,
+    clock: Clock = system_clock,
+) -> Flask:
+    config = config or Config.from_env()
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+        instance_path=str(config.instance_path),
+    )
+    app.config.update(
+        SECRET_KEY=config.secret_key,
+        MAX_CONTENT_LENGTH=config.max_content_length,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_TIME_LIMIT=None,  # a clerk's screen stays open all day
+        JSON_AS_ASCII=False,
+        TESTING=config.testing,
+    )
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    db = Database(config.database_url)
+    app.extensions["xephang"] = Runtime(config, db, publisher or publish, clock)
+
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    socketio.init_app(
+        app,
+        async_mode=config.async_mode,
+        message_queue=config.message_queue,
+        # Same-origin only: screens are served by this server.
+        cors_allowed_origins=None,
+    )
+    errors.register(app)
+    _register_blueprints(app)
+
+    @app.get("/vendor/<path:name>")
+    def vendor(name: str) -> Response:
+        if name not in VENDOR_FILES:
+            abort(404)
+        return send_from_directory(config.node_modules, VENDOR_FILES[name], max_age=3600)
+
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from display.views import bp as display_bp
+    from kiosk.views import bp as kiosk_bp
+    from server.views.auth import bp as auth_bp
+    from server.views.counter import bp as counter_bp
+    from server.views.home import bp as home_bp
+    from server.views.phone import bp as phone_bp
+
+    for bp in (home_bp, auth_bp, kiosk_bp, display_bp, counter_bp, phone_bp):
+        app.register_blueprint(bp)

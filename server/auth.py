@@ -1,0 +1,165 @@
+"""Who is asking: staff signed in with Flask-Login, devices by their token, citizens by
+their ticket's token (the phone page's only credential)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from flask import request
+from flask_login import LoginManager, UserMixin, current_user
+from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from server.domain.errors import Forbidden, Unauthorized
+from server.domain.roles import DeviceKind, Role
+from server.models import Device, User
+from server.runtime import runtime
+
+csrf = CSRFProtect()
+login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+login_manager.login_message = "Vui lòng đăng nhập để tiếp tục."
+
+DEVICE_HEADER = "X-Device-Token"
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass
+class StaffUser(UserMixin):  # type: ignore[misc]
+    """The signed-in user as the views see it: a plain value, not a database row."""
+
+    id: int
+    username: str
+    full_name: str
+    role: Role
+    counter_ids: frozenset[int]
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    @classmethod
+    def from_row(cls, user: User) -> StaffUser:
+        return cls(
+            id=user.id,
+            username=user.username,
+            full_name=user.full_name,
+            role=Role(user.role),
+            counter_ids=frozenset(c.id for c in user.counters),
+        )
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> StaffUser | None:
+    if not user_id.isdigit():
+        return None
+    with runtime().db.reading() as session:
+        user = session.get(User, int(user_id))
+        if user is None or not user.active:
+            return None
+        return StaffUser.from_row(user)
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password)
+
+
+def verify_password(user: User, password: str) -> bool:
+    return check_password_hash(user.password_hash, password)
+
+
+def authenticate(username: str, password: str) -> StaffUser | None:
+    with runtime().db.reading() as session:
+        user = session.scalars(select(User).where(User.username == username)).first()
+        if user is None or not user.active:
+            # Spend the same time as a real check, so timing does not reveal usernames.
+            check_password_hash(_DUMMY_HASH, password)
+            return None
+        if not verify_password(user, password):
+            return None
+        return StaffUser.from_row(user)
+
+
+_DUMMY_HASH = generate_password_hash(secrets.token_hex(8))
+
+
+def staff() -> StaffUser:
+    """The signed-in staff member, or Unauthorized."""
+    if not current_user.is_authenticated:
+        raise Unauthorized("Vui lòng đăng nhập.", "Please sign in.")
+    return cast(StaffUser, current_user._get_current_object())
+
+
+def require_roles(*roles: Role) -> StaffUser:
+    user = staff()
+    if user.role not in roles:
+        raise Forbidden(
+            "Tài khoản của bạn không có quyền làm việc này.",
+            "Your account may not do this.",
+        )
+    return user
+
+
+# -- devices ------------------------------------------------------------------------------
+
+
+def new_device_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class DeviceIdentity:
+    id: int
+    site_id: int
+    kind: DeviceKind
+    name: str
+
+
+def device_by_token(token: str | None, kind: DeviceKind | None = None) -> DeviceIdentity:
+    """The active device a token belongs to (of `kind`, if given), or Unauthorized."""
+    if not token or len(token) > 200:
+        raise Unauthorized(
+            "Thiết bị chưa được đăng ký: thiếu mã thiết bị.",
+            "This device is not registered: its token is missing.",
+        )
+    with runtime().db.reading() as session:
+        device = session.scalars(
+            select(Device).where(Device.token_hash == token_hash(token))
+        ).first()
+        if device is None or not device.active:
+            raise Unauthorized(
+                "Mã thiết bị không hợp lệ hoặc đã bị thu hồi.",
+                "The device token is invalid or has been revoked.",
+            )
+        if kind is not None and device.kind != kind:
+            raise Forbidden(
+                "Thiết bị này không được dùng cho màn hình này.",
+                "This device is not registered for this screen.",
+            )
+        return DeviceIdentity(device.id, device.site_id, DeviceKind(device.kind), device.name)
+
+
+def request_device(kind: DeviceKind) -> DeviceIdentity:
+    """The device making this HTTP request, from its X-Device-Token header."""
+    return device_by_token(request.headers.get(DEVICE_HEADER), kind)
+
+
+def json_login_required(view: F) -> F:
+    """Like flask_login.login_required, but a JSON 401 instead of a redirect."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        staff()
+        return view(*args, **kwargs)
+
+    return cast(F, wrapper)

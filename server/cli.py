@@ -1,0 +1,191 @@
+"""The `xephang` command: serve, init, demo, create-user, create-device, expire."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+from sqlalchemy import select
+
+from server.config import Config
+from server.db import Database
+from server.migrate import upgrade
+
+log = logging.getLogger(__name__)
+
+
+@click.group()
+def cli() -> None:
+    """XepHang: queue tickets for public administration service centres."""
+
+
+def _database() -> tuple[Config, Database]:
+    config = Config.from_env()
+    upgrade(config.database_url)
+    return config, Database(config.database_url)
+
+
+@cli.command()
+def init() -> None:
+    """Create the database, or bring it up to date with the migrations."""
+    config, _ = _database()
+    click.echo(f"Database up to date: {config.database_url}")
+
+
+@cli.command()
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    envvar="XEPHANG_HOST",
+    help="Address to listen on; 0.0.0.0 to serve the office network.",
+)
+@click.option("--port", default=8000, show_default=True, envvar="XEPHANG_PORT", type=int)
+@click.option("--demo", is_flag=True, help="Create the demo centre first and print its URLs.")
+def serve(host: str, port: int, demo: bool) -> None:
+    """Run the server (migrates the database first)."""
+    from server.app import create_app
+    from server.realtime import socketio
+    from server.sweeper import run_sweeper
+
+    config, db = _database()
+    if demo:
+        _print_demo(db, host, port)
+    db.dispose()
+    app = create_app(config)
+    socketio.start_background_task(run_sweeper, app)
+    click.echo(f"XepHang serving on http://{host}:{port} ({config.async_mode})", err=True)
+    socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, log_output=False)
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Host used in the URLs.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port used in the URLs.")
+def demo(host: str, port: int) -> None:
+    """Create the demo centre (or renew its passwords and device tokens) and print its URLs."""
+    _, db = _database()
+    _print_demo(db, host, port)
+
+
+def _print_demo(db: Database, host: str, port: int) -> None:
+    from server.demo import create_demo_centre
+
+    with db.write_session() as session, session.begin():
+        creds = create_demo_centre(session)
+    base = f"http://{'127.0.0.1' if host == '0.0.0.0' else host}:{port}"
+    lines = [
+        "",
+        "Trung tâm mẫu / demo centre: phường Tân Định",
+        f"  Kiosk (lấy số):        {base}/kiosk?device={creds.device_tokens['kiosk']}",
+        f"  Màn hình (board):      {base}/board?device={creds.device_tokens['board']}",
+        f"  Quầy (counter):        {base}/counter   (đăng nhập / sign in first)",
+        f"  Đăng nhập (login):     {base}/login",
+        "  Tài khoản / accounts (mật khẩu mới mỗi lần chạy / new passwords on every run):",
+    ]
+    for username, password in creds.passwords.items():
+        lines.append(f"    {username:<8} {password}")
+    lines.append(
+        "  canbo1 works at counters 1 and 2; quanly is the manager; admin the administrator."
+    )
+    click.echo("\n".join(lines) + "\n")
+
+
+@cli.command("create-user")
+@click.argument("username")
+@click.option(
+    "--role", type=click.Choice(["admin", "manager", "clerk"]), default="clerk", show_default=True
+)
+@click.option("--name", "full_name", default="", help="Full name shown on screens.")
+@click.option("--site", "site_code", help="Site code, for --counter.")
+@click.option(
+    "--counter",
+    "counter_numbers",
+    type=int,
+    multiple=True,
+    help="A counter number the clerk works at (repeatable).",
+)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create_user(
+    username: str,
+    role: str,
+    full_name: str,
+    site_code: str | None,
+    counter_numbers: tuple[int, ...],
+    password_stdin: bool,
+) -> None:
+    """Create a staff account."""
+    from server.auth import hash_password
+    from server.domain.roles import Role
+    from server.models import Counter, Site, User
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if len(password) < 8:
+        raise click.UsageError("the password must have at least 8 characters")
+    _, db = _database()
+    with db.write_session() as session, session.begin():
+        if session.scalars(select(User).where(User.username == username)).first():
+            raise click.UsageError(f"user {username!r} exists already")
+        counters: list[Counter] = []
+        if counter_numbers:
+            site = session.scalars(select(Site).where(Site.code == site_code)).first()
+            if site is None:
+                raise click.UsageError("--counter needs --site with an existing site code")
+            counters = list(
+                session.scalars(
+                    select(Counter).where(
+                        Counter.site_id == site.id, Counter.number.in_(counter_numbers)
+                    )
+                )
+            )
+            missing = set(counter_numbers) - {c.number for c in counters}
+            if missing:
+                raise click.UsageError(f"no counter {sorted(missing)} at site {site_code}")
+        session.add(
+            User(
+                username=username,
+                full_name=full_name or username,
+                role=Role(role),
+                password_hash=hash_password(password),
+                counters=counters,
+            )
+        )
+    click.echo(f"Created {role} {username}.")
+
+
+@cli.command("create-device")
+@click.option("--site", "site_code", required=True)
+@click.option("--kind", type=click.Choice(["kiosk", "board", "rating"]), required=True)
+@click.option("--name", required=True)
+def create_device(site_code: str, kind: str, name: str) -> None:
+    """Register a kiosk or a board and print its token (shown only this once)."""
+    from server.auth import new_device_token, token_hash
+    from server.domain.roles import DeviceKind
+    from server.models import Device, Site
+
+    _, db = _database()
+    token = new_device_token()
+    with db.write_session() as session, session.begin():
+        site = session.scalars(select(Site).where(Site.code == site_code)).first()
+        if site is None:
+            raise click.UsageError(f"no site {site_code!r}")
+        session.add(
+            Device(site_id=site.id, kind=DeviceKind(kind), name=name, token_hash=token_hash(token))
+        )
+    click.echo(token)
+
+
+@cli.command()
+@click.option("--closing", is_flag=True, help="Also expire today's tickets still waiting.")
+def expire(closing: bool) -> None:
+    """Expire the tickets the day left open (the server also does this by itself)."""
+    from server.services.tickets import all_site_ids, expire_leftovers
+    from server.services.unit_of_work import UnitOfWork
+
+    _, db = _database()
+    uow = UnitOfWork(db)
+    total = sum(expire_leftovers(uow, site_id, closing or None) for site_id in all_site_ids(uow))
+    click.echo(f"Expired {total} tickets.")

@@ -1,0 +1,57 @@
+"""Configuration, read from the environment (see README, "Configuration")."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _secret_key(instance: Path) -> str:
+    """XEPHANG_SECRET_KEY, or a key generated once into the instance folder: never a key
+    written in the repository."""
+    from_env = os.environ.get("XEPHANG_SECRET_KEY")
+    if from_env:
+        return from_env
+    path = instance / "secret_key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+@dataclass
+class Config:
+    instance_path: Path
+    database_url: str
+    secret_key: str
+    async_mode: str = "eventlet"
+    message_queue: str | None = None
+    public_url: str | None = None
+    node_modules: Path = field(default_factory=lambda: PROJECT_ROOT / "node_modules")
+    max_content_length: int = 64 * 1024
+    sweep_seconds: float = 60.0
+    testing: bool = False
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Config:
+        instance = Path(os.environ.get("XEPHANG_INSTANCE", PROJECT_ROOT / "instance")).resolve()
+        instance.mkdir(parents=True, exist_ok=True)
+        values: dict[str, object] = {
+            "instance_path": instance,
+            "database_url": os.environ.get(
+                "XEPHANG_DATABASE_URL", f"sqlite:///{instance / 'xephang.db'}"
+            ),
+            "secret_key": _secret_key(instance),
+            "async_mode": os.environ.get("XEPHANG_ASYNC_MODE", "eventlet"),
+            "message_queue": os.environ.get("XEPHANG_MESSAGE_QUEUE") or None,
+            "public_url": os.environ.get("XEPHANG_PUBLIC_URL") or None,
+        }
+        if "XEPHANG_NODE_MODULES" in os.environ:
+            values["node_modules"] = Path(os.environ["XEPHANG_NODE_MODULES"])
+        values.update(overrides)
+        return cls(**values)  # type: ignore[arg-type]

@@ -1,0 +1,284 @@
+"""The database: SQLAlchemy 2 typed models for every table.
+
+Times are stored in UTC and come back timezone-aware; the centre's local time only matters
+for the day a number belongs to (`Ticket.day`) and for display.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Time,
+    TypeDecorator,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from server.domain.numbering import NumberFormat
+from server.domain.roles import CounterState, DeviceKind, Role
+from server.domain.tickets import Channel, Priority, TicketStatus
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every database (SQLite keeps no time zone)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; use datetime.now(UTC)")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+clerk_counters = Table(
+    "clerk_counters",
+    Base.metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("counter_id", ForeignKey("counters.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Site(Base):
+    """A centre's hall or one of its extra reception points."""
+
+    __tablename__ = "sites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(300), default="")
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Ho_Chi_Minh")
+    closes_at: Mapped[time] = mapped_column(Time, default=time(17, 30))
+    max_priority_streak: Mapped[int] = mapped_column(Integer, default=3)
+    # Bumped once by every committed change; each realtime event carries it, so a client
+    # that sees a gap knows it missed something and fetches a fresh snapshot.
+    event_seq: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+
+    services: Mapped[list[Service]] = relationship(
+        back_populates="site", order_by="Service.position"
+    )
+    counters: Mapped[list[Counter]] = relationship(back_populates="site", order_by="Counter.number")
+
+
+class Service(Base):
+    """A service area (lĩnh vực) of a site, with its own queue and numbering."""
+
+    __tablename__ = "services"
+    __table_args__ = (UniqueConstraint("site_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    code: Mapped[str] = mapped_column(String(32))
+    name_vi: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    pictogram: Mapped[str] = mapped_column(String(64), default="")
+    prefix: Mapped[str] = mapped_column(String(2), default="")
+    number_width: Mapped[int] = mapped_column(Integer, default=3)
+    range_start: Mapped[int | None] = mapped_column(Integer)
+    range_end: Mapped[int | None] = mapped_column(Integer)
+    expected_minutes: Mapped[float] = mapped_column(default=10.0)
+    target_minutes: Mapped[int] = mapped_column(Integer, default=30)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    site: Mapped[Site] = relationship(back_populates="services")
+
+    @property
+    def number_format(self) -> NumberFormat:
+        return NumberFormat(
+            prefix=self.prefix,
+            width=self.number_width,
+            range_start=self.range_start,
+            range_end=self.range_end,
+        )
+
+
+class CounterService(Base):
+    """A service a counter serves; rank 0 is a main service, higher ranks are secondary."""
+
+    __tablename__ = "counter_services"
+
+    counter_id: Mapped[int] = mapped_column(
+        ForeignKey("counters.id", ondelete="CASCADE"), primary_key=True
+    )
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"), primary_key=True)
+    rank: Mapped[int] = mapped_column(Integer, default=0)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    counter: Mapped[Counter] = relationship(back_populates="service_links")
+    service: Mapped[Service] = relationship()
+
+
+class Counter(Base):
+    """A numbered desk (quầy) at a site."""
+
+    __tablename__ = "counters"
+    __table_args__ = (UniqueConstraint("site_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    label: Mapped[str] = mapped_column(String(200), default="")
+    state: Mapped[CounterState] = mapped_column(String(16), default=CounterState.CLOSED)
+    pause_reason: Mapped[str] = mapped_column(String(200), default="")
+    clerk_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    state_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Priority tickets this counter has called in a row; bounds priority so that normal
+    # tickets never starve (see server.domain.selection).
+    priority_streak: Mapped[int] = mapped_column(Integer, default=0)
+
+    site: Mapped[Site] = relationship(back_populates="counters")
+    clerk: Mapped[User | None] = relationship(foreign_keys=[clerk_id])
+    service_links: Mapped[list[CounterService]] = relationship(
+        back_populates="counter",
+        order_by="(CounterService.rank, CounterService.position)",
+        cascade="all, delete-orphan",
+    )
+    assigned_clerks: Mapped[list[User]] = relationship(
+        secondary=clerk_counters, back_populates="counters"
+    )
+
+    @property
+    def service_rank(self) -> dict[int, int]:
+        return {link.service_id: link.rank for link in self.service_links}
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[Role] = mapped_column(String(16), default=Role.CLERK)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    counters: Mapped[list[Counter]] = relationship(
+        secondary=clerk_counters, back_populates="assigned_clerks", order_by="Counter.number"
+    )
+
+
+class Device(Base):
+    """A registered kiosk, display board or rating tablet. Only a hash of its token is kept."""
+
+    __tablename__ = "devices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    kind: Mapped[DeviceKind] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(200))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    printer_url: Mapped[str] = mapped_column(String(300), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    site: Mapped[Site] = relationship()
+
+
+class TicketSequence(Base):
+    """The last number handed out per (site, service, local day): the numbering counter row."""
+
+    __tablename__ = "ticket_sequences"
+
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), primary_key=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    last_value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Ticket(Base):
+    """One citizen's place in one service's queue.
+
+    A transfer closes the ticket and opens a new one in the other service that keeps the
+    display number, the phone token and `queued_at` (the first issue time), so the citizen
+    keeps their place and their phone page follows them.
+    """
+
+    __tablename__ = "tickets"
+    __table_args__ = (
+        Index("ix_tickets_queue", "site_id", "status", "service_id", "queued_at"),
+        Index("ix_tickets_counter_status", "counter_id", "status"),
+        Index(
+            "uq_tickets_number",
+            "site_id",
+            "service_id",
+            "day",
+            "sequence",
+            unique=True,
+            sqlite_where=text("transferred_from_id IS NULL"),
+            postgresql_where=text("transferred_from_id IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"))
+    day: Mapped[date] = mapped_column(Date)
+    sequence: Mapped[int] = mapped_column(Integer)
+    number: Mapped[str] = mapped_column(String(16))
+    priority: Mapped[Priority | None] = mapped_column(String(16))
+    channel: Mapped[Channel] = mapped_column(String(16), default=Channel.KIOSK)
+    status: Mapped[TicketStatus] = mapped_column(String(16), default=TicketStatus.WAITING)
+    token: Mapped[str] = mapped_column(String(64), index=True)
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    first_called_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    called_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    recall_count: Mapped[int] = mapped_column(Integer, default=0)
+    counter_id: Mapped[int | None] = mapped_column(ForeignKey("counters.id"))
+    clerk_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id"))
+    transferred_from_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+
+    service: Mapped[Service] = relationship()
+    counter: Mapped[Counter | None] = relationship()
+
+
+class TicketEvent(Base):
+    """Every step of every ticket, with its time and who did it: the audit trail and the
+    raw material of the statistics."""
+
+    __tablename__ = "ticket_events"
+    __table_args__ = (Index("ix_ticket_events_site_at", "site_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    counter_id: Mapped[int | None] = mapped_column(ForeignKey("counters.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id"))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)

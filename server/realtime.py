@@ -1,0 +1,152 @@
+"""Socket.IO: who joins which room, and how committed changes become events.
+
+Rooms:
+- ``board:<site>``    display boards, kiosks and phone pages (what the hall may see)
+- ``manager:<site>``  managers' live hall
+- ``counters:<site>`` every clerk screen of the site; ``counter:<id>`` one counter
+- ``ticket:<token>``  one citizen's phone page
+
+Every committed change is sent as a ``change`` event to the site's board, manager and
+counter rooms, with the site's sequence number; the ticket concerned also gets a
+``ticket`` event in its own room. Clients fetch a snapshot over HTTP when they connect,
+and again when they see a gap in the sequence, so a lost event never leaves a screen wrong.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from flask import request
+from flask_login import current_user
+from flask_socketio import SocketIO, join_room
+from sqlalchemy import update
+
+from server.auth import StaffUser, device_by_token
+from server.domain.errors import DomainError
+from server.domain.roles import DeviceKind, Role
+from server.models import Counter, Device, utcnow
+from server.runtime import runtime
+from server.services.access import open_ticket_by_token
+from server.services.changes import Change
+
+log = logging.getLogger(__name__)
+
+socketio = SocketIO()
+
+
+def board_room(site_id: int) -> str:
+    return f"board:{site_id}"
+
+
+def manager_room(site_id: int) -> str:
+    return f"manager:{site_id}"
+
+
+def counters_room(site_id: int) -> str:
+    return f"counters:{site_id}"
+
+
+def counter_room(counter_id: int) -> str:
+    return f"counter:{counter_id}"
+
+
+def ticket_room(token: str) -> str:
+    return f"ticket:{token}"
+
+
+def publish(changes: Sequence[Change]) -> None:
+    """Send committed changes to their rooms. Called by the UnitOfWork after commit; a
+    failure here is logged, never raised: the change is already safe in the database and
+    clients will resync."""
+    for change in changes:
+        try:
+            message = change.message()
+            rooms = [
+                board_room(change.site_id),
+                manager_room(change.site_id),
+                counters_room(change.site_id),
+            ]
+            if change.counter_id is not None:
+                rooms.append(counter_room(change.counter_id))
+            socketio.emit("change", message, to=rooms)
+            for token in change.tokens:
+                socketio.emit(
+                    "ticket", {"seq": change.seq, "kind": change.kind}, to=ticket_room(token)
+                )
+        except Exception:  # the database already holds the truth; clients resync
+            log.exception("could not publish change %s", change.kind)
+
+
+class Refused(ConnectionRefusedError):
+    pass
+
+
+def _refuse(message_vi: str, message_en: str) -> Refused:
+    return Refused({"message": message_vi, "message_en": message_en})
+
+
+def _join_as_device(token: str) -> None:
+    device = device_by_token(token)
+    if device.kind not in (DeviceKind.BOARD, DeviceKind.KIOSK):
+        raise _refuse("Thiết bị này không xem được bảng.", "This device cannot watch the board.")
+    join_room(board_room(device.site_id))
+    with runtime().uow() as uow:
+        uow.session.execute(
+            update(Device).where(Device.id == device.id).values(last_seen_at=utcnow())
+        )
+        uow.commit()
+
+
+def _join_as_phone(token: str) -> None:
+    with runtime().db.reading() as session:
+        ticket = open_ticket_by_token(session, token)
+        site_id = ticket.site_id
+    join_room(ticket_room(token))
+    join_room(board_room(site_id))
+
+
+def _join_as_counter(user: StaffUser, counter_id: int) -> None:
+    with runtime().db.reading() as session:
+        counter = session.get(Counter, counter_id)
+        if counter is None:
+            raise _refuse("Không có quầy này.", "There is no such counter.")
+        if user.role != Role.ADMIN and counter_id not in user.counter_ids:
+            raise _refuse(
+                f"Bạn không được phân công ở quầy số {counter.number}.",
+                f"You are not assigned to counter {counter.number}.",
+            )
+        site_id = counter.site_id
+    join_room(counter_room(counter_id))
+    join_room(counters_room(site_id))
+
+
+def _join_as_manager(user: StaffUser, site_id: int) -> None:
+    if user.role not in (Role.ADMIN, Role.MANAGER):
+        raise _refuse("Chỉ quản lý mới xem được trang này.", "Only managers may watch this.")
+    join_room(manager_room(site_id))
+
+
+@socketio.on("connect")
+def on_connect(auth: dict[str, Any] | None = None) -> None:
+    """Join the rooms the client's credentials allow; refuse anything else."""
+    auth = auth if isinstance(auth, dict) else {}
+    try:
+        if isinstance(auth.get("device"), str):
+            _join_as_device(auth["device"])
+        elif isinstance(auth.get("ticket"), str):
+            _join_as_phone(auth["ticket"])
+        elif current_user.is_authenticated and _is_id(auth.get("counter")):
+            _join_as_counter(current_user, auth["counter"])
+        elif current_user.is_authenticated and _is_id(auth.get("manager")):
+            _join_as_manager(current_user, auth["manager"])
+        else:
+            raise _refuse("Không được phép kết nối.", "Connection not allowed.")
+    except DomainError as error:
+        raise _refuse(error.message_vi, error.message_en) from error
+    log.debug("socket %s joined", getattr(request, "sid", "?"))
+
+
+def _is_id(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0

@@ -1,0 +1,99 @@
+"""Loading the rows a use case acts on, and refusing what the actor may not do."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.domain.errors import CounterBusy, Forbidden, NotFound, Unauthorized
+from server.domain.roles import Role
+from server.domain.tickets import TicketStatus
+from server.models import Counter, Service, Site, Ticket, User
+
+
+def get_site(session: Session, site_id: int) -> Site:
+    site = session.get(Site, site_id)
+    if site is None:
+        raise NotFound(f"Không có điểm phục vụ số {site_id}.", f"There is no site {site_id}.")
+    return site
+
+
+def site_zone(site: Site) -> ZoneInfo:
+    return ZoneInfo(site.timezone)
+
+
+def get_service(session: Session, service_id: int, site_id: int | None = None) -> Service:
+    service = session.get(Service, service_id)
+    if service is None or (site_id is not None and service.site_id != site_id):
+        raise NotFound(
+            f"Không có lĩnh vực số {service_id} ở điểm này.",
+            f"There is no service {service_id} at this site.",
+        )
+    return service
+
+
+def get_user(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None or not user.active:
+        raise Unauthorized("Vui lòng đăng nhập lại.", "Please sign in again.")
+    return user
+
+
+def can_work_at(user: User, counter: Counter) -> bool:
+    """Admins may act at any counter; a clerk only at the counters assigned to them."""
+    if user.role == Role.ADMIN:
+        return True
+    return user.role == Role.CLERK and any(c.id == counter.id for c in user.counters)
+
+
+def counter_for_user(session: Session, counter_id: int, user_id: int) -> Counter:
+    """The counter, if the user may work at it; Forbidden otherwise."""
+    counter = session.get(Counter, counter_id)
+    if counter is None:
+        raise NotFound(f"Không có quầy mã {counter_id}.", f"There is no counter {counter_id}.")
+    user = get_user(session, user_id)
+    if not can_work_at(user, counter):
+        raise Forbidden(
+            f"Bạn không được phân công làm việc ở quầy số {counter.number}.",
+            f"You are not assigned to counter {counter.number}.",
+        )
+    return counter
+
+
+def active_ticket(session: Session, counter: Counter) -> Ticket | None:
+    """The ticket called to or being served at the counter, if any (there is at most one)."""
+    return session.scalars(
+        select(Ticket).where(
+            Ticket.counter_id == counter.id,
+            Ticket.status.in_([TicketStatus.CALLED, TicketStatus.SERVING]),
+        )
+    ).first()
+
+
+def require_active_ticket(session: Session, counter: Counter, ticket_id: int | None) -> Ticket:
+    """The counter's current ticket; if the screen named one, it must be that one, so a
+    stale screen never acts on a ticket the clerk does not see."""
+    ticket = active_ticket(session, counter)
+    if ticket is None:
+        raise CounterBusy(
+            f"Quầy số {counter.number} chưa gọi số nào.",
+            f"Counter {counter.number} has no ticket called.",
+        )
+    if ticket_id is not None and ticket.id != ticket_id:
+        raise CounterBusy(
+            f"Số đang ở quầy số {counter.number} là {ticket.number}, không phải số bạn chọn.",
+            f"The ticket at counter {counter.number} is {ticket.number}, not the one chosen.",
+        )
+    return ticket
+
+
+def open_ticket_by_token(session: Session, token: str) -> Ticket:
+    """The citizen's current ticket for a phone token (a transfer keeps the token)."""
+    ticket = session.scalars(
+        select(Ticket).where(Ticket.token == token).order_by(Ticket.id.desc()).limit(1)
+    ).first()
+    if ticket is None:
+        raise NotFound("Không tìm thấy số thứ tự này.", "This ticket was not found.")
+    return ticket

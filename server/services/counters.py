@@ -1,0 +1,97 @@
+"""Use cases of a counter: open, pause with a reason, close."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from server.domain.errors import CounterBusy, InvalidInput
+from server.domain.roles import CounterState
+from server.models import Counter
+from server.services.access import active_ticket, counter_for_user
+from server.services.changes import Change
+from server.services.unit_of_work import UnitOfWork
+
+MAX_PAUSE_REASON = 200
+
+
+@dataclass(frozen=True)
+class CounterStatus:
+    counter_id: int
+    number: int
+    state: CounterState
+    pause_reason: str
+
+
+def public_counter(counter: Counter) -> dict[str, object]:
+    return {
+        "id": counter.id,
+        "number": counter.number,
+        "state": str(counter.state),
+        "pause_reason": counter.pause_reason,
+    }
+
+
+def _set_state(
+    uow: UnitOfWork, counter: Counter, state: CounterState, reason: str, clerk_id: int | None
+) -> CounterStatus:
+    counter.state = state
+    counter.pause_reason = reason
+    counter.clerk_id = clerk_id
+    counter.state_changed_at = uow.clock()
+    uow.record(
+        Change(
+            site_id=counter.site_id,
+            kind="counter_changed",
+            service_ids=tuple(counter.service_rank),
+            counter_id=counter.id,
+            public={"counter": public_counter(counter)},
+        )
+    )
+    return CounterStatus(counter.id, counter.number, state, reason)
+
+
+def open_counter(uow: UnitOfWork, counter_id: int, user_id: int) -> CounterStatus:
+    """The clerk sits down at the counter (or comes back from a pause): it may call again."""
+    with uow:
+        counter = counter_for_user(uow.session, counter_id, user_id)
+        result = _set_state(uow, counter, CounterState.OPEN, "", user_id)
+        uow.commit()
+    return result
+
+
+def pause_counter(uow: UnitOfWork, counter_id: int, user_id: int, reason: str) -> CounterStatus:
+    """Stop calling for a while (a break, a long dossier, a meeting). The current ticket, if
+    any, can still be finished; the board shows the counter as paused."""
+    reason = reason.strip()
+    if len(reason) > MAX_PAUSE_REASON:
+        raise InvalidInput(
+            f"Lý do tạm dừng dài quá {MAX_PAUSE_REASON} ký tự.",
+            f"The pause reason is longer than {MAX_PAUSE_REASON} characters.",
+        )
+    with uow:
+        counter = counter_for_user(uow.session, counter_id, user_id)
+        if counter.state == CounterState.CLOSED:
+            raise CounterBusy(
+                f"Quầy số {counter.number} đang đóng: không thể tạm dừng.",
+                f"Counter {counter.number} is closed: it cannot be paused.",
+            )
+        result = _set_state(uow, counter, CounterState.PAUSED, reason, user_id)
+        uow.commit()
+    return result
+
+
+def close_counter(uow: UnitOfWork, counter_id: int, user_id: int) -> CounterStatus:
+    """The clerk leaves the counter. Refused while a citizen is still called or served."""
+    with uow:
+        session = uow.session
+        counter = counter_for_user(session, counter_id, user_id)
+        current = active_ticket(session, counter)
+        if current is not None:
+            raise CounterBusy(
+                f"Quầy số {counter.number} còn số {current.number}: hãy xử lý xong trước khi đóng.",
+                f"Counter {counter.number} still has ticket {current.number}: "
+                "deal with it before closing.",
+            )
+        result = _set_state(uow, counter, CounterState.CLOSED, "", None)
+        uow.commit()
+    return result

@@ -1,0 +1,97 @@
+"""One transaction of one use case, and the changes it publishes after commit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from types import TracebackType
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from server.db import Database
+from server.models import Site
+from server.services.changes import Change
+
+Publisher = Callable[[Sequence[Change]], None]
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def publish_nowhere(changes: Sequence[Change]) -> None:
+    """The publisher of command-line tools and tests that listen to nothing."""
+
+
+class UnitOfWork:
+    """Use as `with uow: ...; uow.commit()`. Leaving the block without commit rolls back.
+
+    A fresh transaction is opened on each `with`, so one UnitOfWork object can serve many
+    use cases in a row (one per request, say).
+    """
+
+    def __init__(
+        self, db: Database, publish: Publisher = publish_nowhere, clock: Clock = system_clock
+    ) -> None:
+        self.db = db
+        self.publish = publish
+        self.clock = clock
+        self._session: Session | None = None
+        self._changes: list[Change] = []
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            raise RuntimeError("the unit of work is not open; use it in a with block")
+        return self._session
+
+    @property
+    def dialect(self) -> str:
+        return self.db.dialect
+
+    def __enter__(self) -> UnitOfWork:
+        if self._session is not None:
+            raise RuntimeError("unit of work already open")
+        self._session = self.db.write_session()
+        self._session.begin()
+        self._changes = []
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        session, self._session = self.session, None
+        try:
+            if session.in_transaction():
+                session.rollback()
+        finally:
+            session.close()
+            self._changes = []
+
+    def record(self, change: Change) -> None:
+        self._changes.append(change)
+
+    def commit(self) -> list[Change]:
+        """Stamp each site's changes with its next sequence number, commit, then publish."""
+        session = self.session
+        changes = self._changes
+        for site_id in sorted({c.site_id for c in changes}):
+            seq = session.execute(
+                update(Site)
+                .where(Site.id == site_id)
+                .values(event_seq=Site.event_seq + 1)
+                .returning(Site.event_seq)
+            ).scalar_one()
+            for change in changes:
+                if change.site_id == site_id:
+                    change.seq = seq
+        session.commit()
+        self._changes = []
+        if changes:
+            self.publish(changes)
+        return changes

@@ -1,0 +1,102 @@
+// Keeps a screen in step with the server: a snapshot over HTTP, then changes over
+// Socket.IO. Every change carries the site's sequence number; on connect, on reconnect and
+// on any gap in the sequence the screen fetches a fresh snapshot, so it is never left wrong.
+/* global io */
+
+export async function fetchJson(url, options = {}) {
+  const response = await fetch(url, {
+    credentials: "same-origin",
+    ...options,
+    headers: { Accept: "application/json", ...(options.headers || {}) },
+  });
+  let body = null;
+  try {
+    body = await response.json();
+  } catch {
+    body = null;
+  }
+  if (!response.ok) {
+    const error = new Error((body && body.message) || `HTTP ${response.status}`);
+    error.status = response.status;
+    error.body = body;
+    throw error;
+  }
+  return body;
+}
+
+export function connectLive({ auth, load, onSnapshot, onChange = () => {}, onTicket, onStatus = () => {} }) {
+  let seq = -1;
+  let loading = false;
+  let again = false;
+  let held = [];
+  const socket = io({ transports: ["websocket"], auth });
+
+  async function refresh() {
+    if (loading) {
+      again = true;
+      return;
+    }
+    loading = true;
+    try {
+      const snapshot = await load();
+      seq = snapshot.seq;
+      onSnapshot(snapshot);
+    } catch (error) {
+      onStatus(false, error);
+      setTimeout(refresh, 3000);
+    } finally {
+      loading = false;
+    }
+    const waiting = held;
+    held = [];
+    waiting.forEach(handle);
+    if (again) {
+      again = false;
+      refresh();
+    }
+  }
+
+  function handle(message) {
+    if (loading) {
+      held.push(message);
+      return;
+    }
+    if (message.seq <= seq) return; // already in the snapshot
+    if (message.seq > seq + 1) {
+      refresh(); // a gap: something was missed
+      return;
+    }
+    seq = message.seq;
+    onChange(message);
+  }
+
+  socket.on("connect", () => {
+    onStatus(true);
+    refresh();
+  });
+  socket.on("disconnect", () => onStatus(false));
+  socket.on("connect_error", (error) => onStatus(false, error));
+  socket.on("change", handle);
+  if (onTicket) socket.on("ticket", onTicket);
+  return { socket, refresh, seq: () => seq };
+}
+
+export function formatTime(iso, timeZone) {
+  if (!iso) return "";
+  return new Date(iso).toLocaleTimeString("vi-VN", { hour: "2-digit", minute: "2-digit", timeZone });
+}
+
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key === "class") node.className = value;
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else node.setAttribute(key, value === true ? "" : value);
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
