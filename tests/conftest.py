@@ -1,0 +1,219 @@
+"""Fixtures: a real SQLite file migrated with Alembic, the demo centre (a realistic ward
+centre with six counters and overlapping services), a clock the tests move, and the Flask
+app with its test client."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from server.app import create_app
+from server.config import Config
+from server.db import Database
+from server.demo import DemoCredentials, create_demo_centre
+from server.migrate import upgrade
+from server.models import Counter, Service, Ticket, User
+from server.services.changes import Change
+from server.services.unit_of_work import UnitOfWork
+
+# 09:00 in Hanoi on an ordinary Thursday.
+MORNING = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
+
+
+@dataclass
+class FakeClock:
+    now: datetime = MORNING
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+@dataclass
+class Published:
+    changes: list[Change] = field(default_factory=list)
+
+    def __call__(self, changes: Sequence[Change]) -> None:
+        self.changes.extend(changes)
+
+    def kinds(self) -> list[str]:
+        return [c.kind for c in self.changes]
+
+
+@pytest.fixture
+def instance(tmp_path: Path) -> Path:
+    path = tmp_path / "instance"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, DemoCredentials]:
+    """The demo centre migrated into a SQLite file once per run; each test gets a copy
+    (hashing the demo's passwords for every test would cost a second each)."""
+    path = tmp_path_factory.mktemp("template") / "xephang.db"
+    url = f"sqlite:///{path}"
+    upgrade(url)
+    db = Database(url)
+    with db.write_session() as session, session.begin():
+        creds = create_demo_centre(session)
+    with db.engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.dispose()
+    return path, creds
+
+
+@pytest.fixture
+def database_url(instance: Path, demo_template: tuple[Path, DemoCredentials]) -> str:
+    path = instance / "xephang.db"
+    shutil.copyfile(demo_template[0], path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def database(database_url: str) -> Iterator[Database]:
+    db = Database(database_url)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def creds(database: Database, demo_template: tuple[Path, DemoCredentials]) -> DemoCredentials:
+    return demo_template[1]
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def published() -> Published:
+    return Published()
+
+
+@pytest.fixture
+def uow(database: Database, published: Published, clock: FakeClock) -> UnitOfWork:
+    return UnitOfWork(database, published, clock)
+
+
+class Centre:
+    """Names for the demo centre's rows, as a clerk would say them."""
+
+    def __init__(self, db: Database, creds: DemoCredentials) -> None:
+        self.db = db
+        self.creds = creds
+        self.site_id = creds.site_id
+        with db.reading() as session:
+            self.service = {
+                s.code: s.id
+                for s in session.scalars(select(Service).where(Service.site_id == self.site_id))
+            }
+            self.counter = {
+                c.number: c.id
+                for c in session.scalars(select(Counter).where(Counter.site_id == self.site_id))
+            }
+            self.user = {u.username: u.id for u in session.scalars(select(User))}
+
+    def ticket(self, ticket_id: int) -> Ticket:
+        with self.db.reading() as session:
+            ticket = session.get(Ticket, ticket_id)
+            assert ticket is not None
+            return ticket
+
+    def tickets(self) -> list[Ticket]:
+        with self.db.reading() as session:
+            return list(session.scalars(select(Ticket).order_by(Ticket.id)))
+
+
+@pytest.fixture
+def centre(database: Database, creds: DemoCredentials) -> Centre:
+    return Centre(database, creds)
+
+
+@pytest.fixture
+def app(
+    instance: Path,
+    database_url: str,
+    creds: DemoCredentials,
+    published: Published,
+    clock: FakeClock,
+) -> Flask:
+    config = Config(
+        instance_path=instance,
+        database_url=database_url,
+        secret_key="test-secret-key-not-for-production",
+        async_mode="threading",
+        testing=True,
+    )
+    return create_app(config, publisher=published, clock=clock)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def csrf_token(client: FlaskClient) -> str:
+    """The CSRF token of the client's session, read from a page like a browser would."""
+    page = client.get("/").get_data(as_text=True)
+    marker = 'name="csrf-token" content="'
+    start = page.index(marker) + len(marker)
+    return page[start : page.index('"', start)]
+
+
+class Staff:
+    """A signed-in browser session of one staff member."""
+
+    def __init__(self, client: FlaskClient, username: str, password: str) -> None:
+        self.client = client
+        token = csrf_token(client)
+        response = client.post(
+            "/login",
+            data={"username": username, "password": password, "csrf_token": token},
+        )
+        assert response.status_code == 302, response.get_data(as_text=True)
+        self.csrf = csrf_token(client)
+
+    def post(self, url: str, json: Any = None, **kwargs: Any) -> Any:
+        headers = {"X-CSRFToken": self.csrf, **kwargs.pop("headers", {})}
+        return self.client.post(url, json=json, headers=headers, **kwargs)
+
+    def act(self, counter_id: int, action: str, **body: Any) -> Any:
+        return self.post(f"/api/counters/{counter_id}/{action}", json=body)
+
+    def get(self, url: str) -> Any:
+        return self.client.get(url)
+
+
+@pytest.fixture
+def login(app: Flask, creds: DemoCredentials) -> Any:
+    def sign_in(username: str) -> Staff:
+        return Staff(app.test_client(), username, creds.passwords[username])
+
+    return sign_in
+
+
+def kiosk_headers(creds: DemoCredentials) -> dict[str, str]:
+    return {"X-Device-Token": creds.device_tokens["kiosk"]}
+
+
+@pytest.fixture
+def live_server(instance: Path, database_url: str, creds: DemoCredentials) -> Iterator[Any]:
+    """A real `xephang serve` on 127.0.0.1 over the demo centre's SQLite file."""
+    from tests.live import running
+
+    with running(instance, database_url) as server:
+        yield server

@@ -1,0 +1,101 @@
+"""The `xephang` command, run in-process with click's runner on a real instance folder."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from server.auth import token_hash
+from server.cli import cli
+from server.db import Database
+from server.models import Device, User
+
+Run = Callable[..., str]
+
+
+@pytest.fixture
+def run(tmp_path: Path) -> Run:
+    """`xephang ARGS` on an instance folder of its own (any XEPHANG_DATABASE_URL unset)."""
+    env: dict[str, str | None] = {"XEPHANG_INSTANCE": str(tmp_path), "XEPHANG_DATABASE_URL": None}
+
+    def invoke(*args: str, stdin: str | None = None) -> str:
+        result = CliRunner(env=env).invoke(cli, list(args), input=stdin, catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    return invoke
+
+
+def database(tmp_path: Path) -> Database:
+    return Database(f"sqlite:///{tmp_path / 'xephang.db'}")
+
+
+def test_init_creates_the_database_in_the_instance_folder(run: Run, tmp_path: Path) -> None:
+    assert "up to date" in run("init")
+    assert (tmp_path / "xephang.db").exists()
+    assert (tmp_path / "secret_key").exists()
+    assert oct((tmp_path / "secret_key").stat().st_mode)[-3:] == "600"
+
+
+def test_demo_prints_working_urls_and_fresh_passwords(run: Run, tmp_path: Path) -> None:
+    first = run("demo", "--port", "8000")
+    assert "http://127.0.0.1:8000/kiosk?device=" in first
+    assert "http://127.0.0.1:8000/board?device=" in first
+    kiosk_token = re.search(r"kiosk\?device=(\S+)", first)
+    password = re.search(r"canbo1\s+(\S+)", first)
+    assert kiosk_token and password
+    db = database(tmp_path)
+    with db.reading() as session:
+        device = session.scalars(select(Device).where(Device.kind == "kiosk")).one()
+        assert device.token_hash == token_hash(kiosk_token.group(1))
+        clerk = session.scalars(select(User).where(User.username == "canbo1")).one()
+        assert len(clerk.counters) == 2
+    renewed = re.search(r"canbo1\s+(\S+)", run("demo"))
+    assert renewed and renewed.group(1) != password.group(1)
+    with db.reading() as session:  # running twice did not duplicate the centre
+        assert len(session.scalars(select(Device)).all()) == 2
+    db.dispose()
+
+
+def test_create_user_and_device(run: Run, tmp_path: Path) -> None:
+    run("demo")
+    run(
+        "create-user",
+        "canbo9",
+        "--name",
+        "Đỗ Thị Mai",
+        "--site",
+        "tan-dinh",
+        "--counter",
+        "3",
+        "--counter",
+        "5",
+        "--password-stdin",
+        stdin="mat-khau-dai\n",
+    )
+    token = run(
+        "create-device", "--site", "tan-dinh", "--kind", "board", "--name", "Màn hình tầng 2"
+    ).strip()
+    db = database(tmp_path)
+    with db.reading() as session:
+        user = session.scalars(select(User).where(User.username == "canbo9")).one()
+        assert user.full_name == "Đỗ Thị Mai"
+        assert [c.number for c in user.counters] == [3, 5]
+        assert user.password_hash != "mat-khau-dai"
+        device = session.scalars(select(Device).where(Device.token_hash == token_hash(token))).one()
+        assert device.name == "Màn hình tầng 2"
+    db.dispose()
+    refused = CliRunner(env={"XEPHANG_INSTANCE": str(tmp_path)}).invoke(
+        cli, ["create-user", "short", "--password-stdin"], input="abc\n"
+    )
+    assert refused.exit_code != 0 and "at least 8" in refused.output
+
+
+def test_expire_runs_from_the_command_line(run: Run) -> None:
+    run("demo")
+    assert "Expired 0 tickets." in run("expire", "--closing")

@@ -1,0 +1,342 @@
+"""A counter's day through the service layer: open, call, serve, transfer, pause, close."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from server.domain.errors import (
+    CounterBusy,
+    CounterNotOpen,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    QueueEmpty,
+    WrongTicketState,
+)
+from server.domain.roles import CounterState
+from server.domain.tickets import Priority, TicketStatus
+from server.models import Counter, TicketEvent
+from server.services import snapshots
+from server.services.counters import close_counter, open_counter, pause_counter
+from server.services.tickets import (
+    call_next,
+    call_ticket,
+    cancel_at_counter,
+    cancel_by_citizen,
+    expire_leftovers,
+    finish,
+    issue_ticket,
+    mark_no_show,
+    recall,
+    start_serving,
+    transfer,
+)
+from server.services.unit_of_work import UnitOfWork
+from tests.conftest import Centre, FakeClock, Published
+
+
+@pytest.fixture
+def at_counter_1(uow: UnitOfWork, centre: Centre) -> tuple[int, int]:
+    """Counter 1 (civil status, certification as secondary) opened by its clerk canbo1."""
+    counter, clerk = centre.counter[1], centre.user["canbo1"]
+    open_counter(uow, counter, clerk)
+    return counter, clerk
+
+
+def issue(uow: UnitOfWork, centre: Centre, code: str, priority: Priority | None = None) -> int:
+    return issue_ticket(uow, centre.site_id, centre.service[code], priority).ticket_id
+
+
+def test_a_citizen_is_called_served_and_finished(
+    uow: UnitOfWork,
+    centre: Centre,
+    clock: FakeClock,
+    at_counter_1: tuple[int, int],
+    published: Published,
+) -> None:
+    counter, clerk = at_counter_1
+    ticket_id = issue(uow, centre, "HT")
+    clock.advance(minutes=12)
+    called = call_next(uow, counter, clerk)
+    assert (called.ticket_id, called.number, called.counter_number) == (ticket_id, "A001", 1)
+    clock.advance(minutes=1)
+    start_serving(uow, counter, clerk)
+    clock.advance(minutes=7)
+    finish(uow, counter, clerk)
+    ticket = centre.ticket(ticket_id)
+    assert ticket.status == TicketStatus.DONE
+    assert ticket.counter_id == counter and ticket.clerk_id == clerk
+    assert (ticket.first_called_at - ticket.queued_at).total_seconds() == 12 * 60
+    assert (ticket.ended_at - ticket.started_at).total_seconds() == 7 * 60
+    with centre.db.reading() as session:
+        kinds = [e.kind for e in session.scalars(select(TicketEvent).order_by(TicketEvent.id))]
+    assert kinds == ["issued", "call", "start", "finish"]
+    assert published.kinds()[-3:] == ["ticket_called", "ticket_started", "ticket_finished"]
+
+
+def test_the_counter_calls_priority_then_main_services_then_the_longest_wait(
+    uow: UnitOfWork, centre: Centre, clock: FakeClock, at_counter_1: tuple[int, int]
+) -> None:
+    counter, clerk = at_counter_1
+    certification = issue(uow, centre, "CT")  # secondary service at counter 1, waited longest
+    clock.advance(minutes=1)
+    civil_first = issue(uow, centre, "HT")
+    clock.advance(minutes=1)
+    civil_second = issue(uow, centre, "HT")
+    clock.advance(minutes=1)
+    elderly = issue(uow, centre, "HT", Priority.ELDERLY)
+    order = []
+    for _ in range(4):
+        order.append(call_next(uow, counter, clerk).ticket_id)
+        mark_no_show(uow, counter, clerk)
+    assert order == [elderly, civil_first, civil_second, certification]
+
+
+def test_an_empty_queue_is_a_clear_refusal(
+    uow: UnitOfWork, centre: Centre, at_counter_1: tuple[int, int]
+) -> None:
+    issue(uow, centre, "DD")  # land: not served at counter 1
+    with pytest.raises(QueueEmpty) as error:
+        call_next(uow, *at_counter_1)
+    assert "quầy số 1" in error.value.message_vi
+
+
+def test_a_closed_or_paused_counter_cannot_call(uow: UnitOfWork, centre: Centre) -> None:
+    counter, clerk = centre.counter[1], centre.user["canbo1"]
+    issue(uow, centre, "HT")
+    with pytest.raises(CounterNotOpen):
+        call_next(uow, counter, clerk)
+    open_counter(uow, counter, clerk)
+    pause_counter(uow, counter, clerk, "Nghỉ trưa")
+    with pytest.raises(CounterNotOpen):
+        call_next(uow, counter, clerk)
+    assert centre.ticket(1).status == TicketStatus.WAITING
+
+
+def test_a_counter_serves_one_citizen_at_a_time(
+    uow: UnitOfWork, centre: Centre, at_counter_1: tuple[int, int]
+) -> None:
+    issue(uow, centre, "HT")
+    second = issue(uow, centre, "HT")
+    call_next(uow, *at_counter_1)
+    with pytest.raises(CounterBusy) as error:
+        call_next(uow, *at_counter_1)
+    assert "A001" in error.value.message_vi
+    assert centre.ticket(second).status == TicketStatus.WAITING
+
+
+def test_a_clerk_cannot_act_for_a_counter_not_assigned_to_them(
+    uow: UnitOfWork, centre: Centre, at_counter_1: tuple[int, int]
+) -> None:
+    issue(uow, centre, "HT")
+    with pytest.raises(Forbidden) as error:
+        call_next(uow, centre.counter[1], centre.user["canbo4"])
+    assert "quầy số 1" in error.value.message_vi
+    with pytest.raises(Forbidden):
+        open_counter(uow, centre.counter[4], centre.user["canbo1"])
+    with pytest.raises(Forbidden):  # managers watch; they do not call
+        call_next(uow, centre.counter[1], centre.user["quanly"])
+    assert centre.ticket(1).status == TicketStatus.WAITING
+
+
+def test_actions_in_the_wrong_state_are_refused_and_change_nothing(
+    uow: UnitOfWork, centre: Centre, at_counter_1: tuple[int, int], published: Published
+) -> None:
+    counter, clerk = at_counter_1
+    issue(uow, centre, "HT")
+    with pytest.raises(CounterBusy):  # nothing called yet
+        finish(uow, counter, clerk)
+    call_next(uow, counter, clerk)
+    before = len(published.changes)
+    with pytest.raises(WrongTicketState):
+        finish(uow, counter, clerk)  # must start first
+    start_serving(uow, counter, clerk)
+    with pytest.raises(WrongTicketState):
+        mark_no_show(uow, counter, clerk)  # already here
+    with pytest.raises(WrongTicketState):
+        recall(uow, counter, clerk)
+    assert centre.ticket(1).status == TicketStatus.SERVING
+    assert len(published.changes) == before + 1  # only the start
+
+
+def test_a_stale_screen_cannot_act_on_another_ticket(
+    uow: UnitOfWork, centre: Centre, at_counter_1: tuple[int, int]
+) -> None:
+    counter, clerk = at_counter_1
+    first = issue(uow, centre, "HT")
+    call_next(uow, counter, clerk)
+    with pytest.raises(CounterBusy):
+        mark_no_show(uow, counter, clerk, ticket_id=first + 1)
+    mark_no_show(uow, counter, clerk, ticket_id=first)
+    assert centre.ticket(first).status == TicketStatus.NO_SHOW
+
+
+def test_recall_announces_again_and_counts(
+    uow: UnitOfWork, centre: Centre, at_counter_1: tuple[int, int], published: Published
+) -> None:
+    issue(uow, centre, "HT")
+    call_next(uow, *at_counter_1)
+    recall(uow, *at_counter_1)
+    recall(uow, *at_counter_1)
+    assert centre.ticket(1).recall_count == 2
+    assert published.kinds()[-2:] == ["ticket_recalled", "ticket_recalled"]
+    with centre.db.reading() as session:
+        board = snapshots.board(session, centre.site_id)
+    assert [(c["number"], c["counter_number"], c["recall"]) for c in board["recent_calls"]] == [
+        ("A001", 1, True),
+        ("A001", 1, True),
+        ("A001", 1, False),
+    ]
+
+
+def test_calling_a_chosen_ticket_out_of_turn(
+    uow: UnitOfWork, centre: Centre, at_counter_1: tuple[int, int]
+) -> None:
+    counter, clerk = at_counter_1
+    issue(uow, centre, "HT")
+    later = issue(uow, centre, "HT")
+    assert call_ticket(uow, counter, clerk, later).number == "A002"
+    mark_no_show(uow, counter, clerk)
+    land = issue(uow, centre, "DD")
+    with pytest.raises(InvalidInput):  # counter 1 does not serve land
+        call_ticket(uow, counter, clerk, land)
+    with pytest.raises(WrongTicketState):  # already ended
+        call_ticket(uow, counter, clerk, later)
+    with pytest.raises(InvalidInput):
+        call_ticket(uow, counter, clerk, 9999)
+
+
+def test_a_transfer_keeps_the_number_the_phone_and_the_place_in_line(
+    uow: UnitOfWork, centre: Centre, clock: FakeClock, at_counter_1: tuple[int, int]
+) -> None:
+    counter, clerk = at_counter_1
+    first = issue_ticket(uow, centre.site_id, centre.service["HT"])  # 09:00
+    clock.advance(minutes=5)
+    land_early = issue(uow, centre, "DD")  # 09:05
+    clock.advance(minutes=5)
+    land_late = issue(uow, centre, "DD")  # 09:10
+    call_next(uow, counter, clerk)
+    start_serving(uow, counter, clerk)
+    clock.advance(minutes=10)
+    moved = transfer(uow, counter, clerk, centre.service["DD"])
+    old = centre.ticket(first.ticket_id)
+    new = centre.ticket(moved.ticket_id)
+    assert old.status == TicketStatus.TRANSFERRED
+    assert (new.status, new.service_id) == (TicketStatus.WAITING, centre.service["DD"])
+    assert (new.number, new.token, new.queued_at) == ("A001", first.token, old.queued_at)
+    assert new.transferred_from_id == old.id
+    # The land counter now calls the transferred citizen first: they came at 09:00.
+    land_counter, land_clerk = centre.counter[4], centre.user["canbo4"]
+    open_counter(uow, land_counter, land_clerk)
+    calls = []
+    for _ in range(3):
+        calls.append(call_next(uow, land_counter, land_clerk).ticket_id)
+        mark_no_show(uow, land_counter, land_clerk)
+    assert calls == [new.id, land_early, land_late]
+    # The phone page follows the citizen to the new service.
+    with centre.db.reading() as session:
+        phone = snapshots.ticket(session, first.token)
+    assert phone["ticket"]["service_id"] == centre.service["DD"]
+
+
+def test_a_transfer_to_the_same_or_an_unknown_service_is_refused(
+    uow: UnitOfWork, centre: Centre, at_counter_1: tuple[int, int]
+) -> None:
+    counter, clerk = at_counter_1
+    issue(uow, centre, "HT")
+    call_next(uow, counter, clerk)
+    with pytest.raises(InvalidInput):
+        transfer(uow, counter, clerk, centre.service["HT"])
+    with pytest.raises(NotFound):
+        transfer(uow, counter, clerk, 9999)
+    assert centre.ticket(1).status == TicketStatus.CALLED
+    assert len(centre.tickets()) == 1
+
+
+def test_closing_is_refused_while_a_citizen_is_at_the_counter(
+    uow: UnitOfWork, centre: Centre, at_counter_1: tuple[int, int]
+) -> None:
+    counter, clerk = at_counter_1
+    issue(uow, centre, "HT")
+    call_next(uow, counter, clerk)
+    with pytest.raises(CounterBusy):
+        close_counter(uow, counter, clerk)
+    pause_counter(uow, counter, clerk, "Hồ sơ phức tạp")  # pausing is fine: no new calls
+    start_serving(uow, counter, clerk)
+    finish(uow, counter, clerk)
+    status = close_counter(uow, counter, clerk)
+    assert status.state == CounterState.CLOSED
+    with centre.db.reading() as session:
+        row = session.get(Counter, counter)
+        assert row is not None and row.clerk_id is None
+
+
+def test_pause_shows_its_reason_and_a_long_reason_is_refused(
+    uow: UnitOfWork, centre: Centre, at_counter_1: tuple[int, int]
+) -> None:
+    counter, clerk = at_counter_1
+    pause_counter(uow, counter, clerk, "  Họp giao ban  ")
+    with centre.db.reading() as session:
+        board = snapshots.board(session, centre.site_id)
+    [one] = [c for c in board["counters"] if c["number"] == 1]
+    assert (one["state"], one["pause_reason"]) == ("paused", "Họp giao ban")
+    with pytest.raises(InvalidInput):
+        pause_counter(uow, counter, clerk, "x" * 201)
+
+
+def test_a_citizen_can_give_up_their_place_from_the_phone(uow: UnitOfWork, centre: Centre) -> None:
+    issued = issue_ticket(uow, centre.site_id, centre.service["HT"])
+    cancel_by_citizen(uow, issued.token)
+    assert centre.ticket(issued.ticket_id).status == TicketStatus.CANCELLED
+    with pytest.raises(WrongTicketState):
+        cancel_by_citizen(uow, issued.token)
+
+
+def test_a_clerk_cancels_a_duplicate_ticket_of_their_services(
+    uow: UnitOfWork, centre: Centre, at_counter_1: tuple[int, int]
+) -> None:
+    counter, clerk = at_counter_1
+    ticket = issue(uow, centre, "CT")
+    land = issue(uow, centre, "DD")
+    cancel_at_counter(uow, counter, clerk, ticket)
+    assert centre.ticket(ticket).status == TicketStatus.CANCELLED
+    with pytest.raises(InvalidInput):
+        cancel_at_counter(uow, counter, clerk, land)
+
+
+def test_priority_tickets_are_bounded_so_normal_ones_never_starve(
+    uow: UnitOfWork, centre: Centre, clock: FakeClock, at_counter_1: tuple[int, int]
+) -> None:
+    counter, clerk = at_counter_1
+    normal = issue(uow, centre, "HT")
+    priorities = []
+    for _ in range(5):
+        clock.advance(minutes=1)
+        priorities.append(issue(uow, centre, "HT", Priority.DISABILITY))
+    calls = []
+    for _ in range(6):
+        calls.append(call_next(uow, counter, clerk).ticket_id)
+        mark_no_show(uow, counter, clerk)
+    # The demo site allows three priority calls in a row while a normal citizen waits.
+    assert calls == [*priorities[:3], normal, *priorities[3:]]
+
+
+def test_closing_time_expires_waiting_tickets_but_keeps_them(
+    uow: UnitOfWork, centre: Centre, clock: FakeClock, at_counter_1: tuple[int, int]
+) -> None:
+    counter, clerk = at_counter_1
+    waiting = issue(uow, centre, "HT")
+    served = issue(uow, centre, "HT")
+    call_ticket(uow, counter, clerk, served)
+    start_serving(uow, counter, clerk)
+    assert expire_leftovers(uow, centre.site_id) == 0  # 09:00: still open
+    clock.now = clock.now.replace(hour=10, minute=1)  # 17:01 local, the demo closes at 17:00
+    assert expire_leftovers(uow, centre.site_id) == 1
+    assert centre.ticket(waiting).status == TicketStatus.EXPIRED
+    assert centre.ticket(served).status == TicketStatus.SERVING  # may still finish today
+    clock.advance(days=1)
+    clock.now = clock.now.replace(hour=1)  # 08:00 the next morning
+    assert expire_leftovers(uow, centre.site_id) == 1  # yesterday's leftover in service
+    assert centre.ticket(served).status == TicketStatus.EXPIRED
+    assert len(centre.tickets()) == 2

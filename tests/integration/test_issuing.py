@@ -1,0 +1,137 @@
+"""Issuing tickets through the service layer, on a real SQLite file."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select, update
+
+from server.domain.errors import NotFound, NumberRangeExhausted, ServiceUnavailable
+from server.domain.tickets import Priority, TicketStatus
+from server.models import Service, TicketEvent
+from server.services import snapshots
+from server.services.counters import open_counter
+from server.services.tickets import call_next, finish, issue_ticket, start_serving
+from server.services.unit_of_work import UnitOfWork
+from tests.conftest import Centre, FakeClock, Published
+
+
+def issue(uow: UnitOfWork, centre: Centre, code: str, priority: Priority | None = None) -> str:
+    return issue_ticket(uow, centre.site_id, centre.service[code], priority).number
+
+
+def test_each_service_numbers_its_own_tickets_from_one(uow: UnitOfWork, centre: Centre) -> None:
+    numbers = [issue(uow, centre, code) for code in ("HT", "HT", "CT", "HT", "DD", "CT")]
+    assert numbers == ["A001", "A002", "B001", "A003", "C001", "B002"]
+
+
+def test_numbers_restart_at_local_midnight(
+    uow: UnitOfWork, centre: Centre, clock: FakeClock
+) -> None:
+    clock.now = clock.now.replace(hour=16, minute=58)  # 23:58 in Vietnam
+    assert [issue(uow, centre, "HT") for _ in range(2)] == ["A001", "A002"]
+    clock.advance(minutes=3)  # 00:01 the next local day, still the same UTC day
+    assert issue(uow, centre, "HT") == "A001"
+    days = {t.day for t in centre.tickets()}
+    assert len(days) == 2
+
+
+def test_a_service_can_number_in_a_thousand_range(uow: UnitOfWork, centre: Centre) -> None:
+    with centre.db.write_session() as session, session.begin():
+        session.execute(
+            update(Service)
+            .where(Service.id == centre.service["DD"])
+            .values(prefix="", range_start=3001, range_end=3002)
+        )
+    assert [issue(uow, centre, "DD") for _ in range(2)] == ["3001", "3002"]
+    with pytest.raises(NumberRangeExhausted):
+        issue(uow, centre, "DD")
+    # The refused issue left nothing behind: no ticket, no gap, no event.
+    assert [t.number for t in centre.tickets()] == ["3001", "3002"]
+
+
+def test_the_new_ticket_knows_who_is_ahead_and_how_long_to_wait(
+    uow: UnitOfWork, centre: Centre
+) -> None:
+    for _ in range(3):
+        issue(uow, centre, "DD")
+    issued = issue_ticket(uow, centre.site_id, centre.service["DD"])
+    # Land's configured 20 minutes per citizen, no counter open yet: one assumed.
+    assert (issued.people_ahead, issued.estimated_wait_minutes) == (3, 60)
+    urgent = issue_ticket(uow, centre.site_id, centre.service["DD"], Priority.PREGNANT)
+    assert (urgent.people_ahead, urgent.estimated_wait_minutes) == (0, 0)
+
+
+def test_the_estimate_follows_real_service_times(
+    uow: UnitOfWork, centre: Centre, clock: FakeClock
+) -> None:
+    counter, clerk = centre.counter[4], centre.user["canbo4"]
+    open_counter(uow, counter, clerk)
+    for _ in range(3):  # three land dossiers that took 6 minutes each, not the 20 configured
+        issue(uow, centre, "DD")
+        call_next(uow, counter, clerk)
+        start_serving(uow, counter, clerk)
+        clock.advance(minutes=6)
+        finish(uow, counter, clerk)
+    for _ in range(2):
+        issue(uow, centre, "DD")
+    issued = issue_ticket(uow, centre.site_id, centre.service["DD"])
+    assert (issued.people_ahead, issued.estimated_wait_minutes) == (2, 12)
+
+
+def test_an_inactive_service_takes_no_ticket(uow: UnitOfWork, centre: Centre) -> None:
+    with centre.db.write_session() as session, session.begin():
+        session.execute(
+            update(Service).where(Service.id == centre.service["KD"]).values(active=False)
+        )
+    with pytest.raises(ServiceUnavailable) as error:
+        issue(uow, centre, "KD")
+    assert "Đăng ký kinh doanh" in error.value.message_vi
+    assert centre.tickets() == []
+
+
+def test_a_service_of_another_site_or_none_at_all_is_not_found(
+    uow: UnitOfWork, centre: Centre
+) -> None:
+    with pytest.raises(NotFound):
+        issue_ticket(uow, centre.site_id, 9999)
+    with pytest.raises(NotFound):
+        issue_ticket(uow, 9999, centre.service["HT"])
+
+
+def test_issuing_records_the_step_and_publishes_after_commit(
+    uow: UnitOfWork, centre: Centre, published: Published
+) -> None:
+    issued = issue_ticket(uow, centre.site_id, centre.service["CT"], Priority.ELDERLY)
+    ticket = centre.ticket(issued.ticket_id)
+    assert ticket.status == TicketStatus.WAITING
+    assert ticket.priority == Priority.ELDERLY
+    assert ticket.queued_at == ticket.issued_at
+    with centre.db.reading() as session:
+        events = session.scalars(select(TicketEvent)).all()
+    assert [(e.kind, e.ticket_id) for e in events] == [("issued", issued.ticket_id)]
+    [change] = published.changes
+    assert change.kind == "ticket_issued"
+    assert change.seq == 1
+    assert change.tokens == (issued.token,)
+    # The board's message carries the number, never the phone token.
+    assert issued.token not in str(change.message())
+    assert change.message()["ticket"]["number"] == "B001"
+
+
+def test_every_committed_change_gets_the_next_site_sequence_number(
+    uow: UnitOfWork, centre: Centre, published: Published
+) -> None:
+    for code in ("HT", "CT", "DD"):
+        issue(uow, centre, code)
+    with pytest.raises(NotFound):
+        issue_ticket(uow, centre.site_id, 9999)
+    issue(uow, centre, "HT")
+    assert [c.seq for c in published.changes] == [1, 2, 3, 4]
+    with centre.db.reading() as session:
+        assert snapshots.board(session, centre.site_id)["seq"] == 4
+
+
+def test_the_phone_token_is_unguessable_and_unique(uow: UnitOfWork, centre: Centre) -> None:
+    tokens = {issue_ticket(uow, centre.site_id, centre.service["HT"]).token for _ in range(20)}
+    assert len(tokens) == 20
+    assert all(len(t) >= 20 for t in tokens)
