@@ -1,6 +1,6 @@
 # The two commands of the README:
 #   make demo   install everything, then run the server with the demo centre (SQLite)
-#   make test   install everything, then lint, type-check and run the tests
+#   make test   install everything (Chromium too), then lint, type-check and run the tests
 # Everything installs into this folder: .venv/ (Python) and node_modules/ (front end).
 
 PYTHON ?= python3
@@ -9,9 +9,17 @@ BIN := $(VENV)/bin
 PY_STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
 
-.PHONY: install demo serve test lint clean
+# Browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: install browser demo serve test lint clean
 
 install: $(PY_STAMP) $(NPM_STAMP)
+
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-noto-core; }
 
 $(PY_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,7 +42,7 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint
+test: lint browser
 	$(BIN)/pytest
 
 clean:
