@@ -54,7 +54,8 @@ def serve(host: str, port: int, demo: bool) -> None:
         _print_demo(db, host, port)
     db.dispose()
     app = create_app(config)
-    socketio.start_background_task(run_sweeper, app)
+    if config.sweep_seconds > 0:
+        socketio.start_background_task(run_sweeper, app)
     click.echo(f"XepHang serving on http://{host}:{port} ({config.async_mode})", err=True)
     socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, log_output=False)
 

@@ -34,6 +34,8 @@ class Config:
     public_url: str | None = None
     node_modules: Path = field(default_factory=lambda: PROJECT_ROOT / "node_modules")
     max_content_length: int = 64 * 1024
+    # How often the server expires leftovers; 0 turns the sweeper off (with several workers,
+    # one sweeping is enough; tests that must not depend on the time of day turn it off).
     sweep_seconds: float = 60.0
     testing: bool = False
 
@@ -50,6 +52,7 @@ class Config:
             "async_mode": os.environ.get("XEPHANG_ASYNC_MODE", "eventlet"),
             "message_queue": os.environ.get("XEPHANG_MESSAGE_QUEUE") or None,
             "public_url": os.environ.get("XEPHANG_PUBLIC_URL") or None,
+            "sweep_seconds": float(os.environ.get("XEPHANG_SWEEP_SECONDS", "60")),
         }
         if "XEPHANG_NODE_MODULES" in os.environ:
             values["node_modules"] = Path(os.environ["XEPHANG_NODE_MODULES"])

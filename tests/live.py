@@ -40,6 +40,8 @@ class LiveServer:
             "XEPHANG_DATABASE_URL": self.database_url,
             "XEPHANG_ASYNC_MODE": "eventlet",
             "XEPHANG_SECRET_KEY": "live-test-secret",
+            # Tests must not depend on the time of day: no closing-time sweep behind them.
+            "XEPHANG_SWEEP_SECONDS": "0",
         }
         xephang = Path(sys.executable).with_name("xephang")
         log = self.log_path.open("ab")

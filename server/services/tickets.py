@@ -616,21 +616,26 @@ def _cancel(
 def expire_leftovers(uow: UnitOfWork, site_id: int, closing: bool | None = None) -> int:
     """Expire what the day left behind; returns how many tickets expired.
 
-    Tickets of earlier local days that are still open always expire. When closing (by
-    default: once the site's local time has passed its closing time), so do today's tickets
-    still waiting. Expired tickets are kept (statistics count them), never deleted.
+    Tickets of earlier local days that are still open always expire (called or in service
+    too, so no counter stays stuck overnight). By default, once the site's closing time has
+    passed, so do today's tickets that were already waiting at closing time; a ticket taken
+    after closing (staff working late) is left to be served. `closing=True` expires all of
+    today's waiting tickets now (the centre closes early). Expired tickets are kept, never
+    deleted: statistics count them.
     """
     with uow:
         session = uow.session
         site = get_site(session, site_id)
         now = uow.clock()
-        local_now = now.astimezone(site_zone(site))
-        today = local_now.date()
-        if closing is None:
-            closing = local_now.time() >= site.closes_at
+        zone = site_zone(site)
+        today = now.astimezone(zone).date()
+        closes = datetime.combine(today, site.closes_at, tzinfo=zone)
         stale = Ticket.day < today
+        waiting_today = (Ticket.day == today) & (Ticket.status == TicketStatus.WAITING)
         if closing:
-            stale = stale | ((Ticket.day == today) & (Ticket.status == TicketStatus.WAITING))
+            stale = stale | waiting_today
+        elif closing is None and now >= closes:
+            stale = stale | (waiting_today & (Ticket.queued_at < closes))
         tickets = session.scalars(
             select(Ticket)
             .where(Ticket.site_id == site.id, Ticket.status.in_(OPEN_STATUSES), stale)

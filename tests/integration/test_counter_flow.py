@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import select
 
+from server.config import Config
+from server.db import Database
 from server.domain.errors import (
     CounterBusy,
     CounterNotOpen,
@@ -17,6 +21,7 @@ from server.domain.errors import (
 from server.domain.roles import CounterState
 from server.domain.tickets import Priority, TicketStatus
 from server.models import Counter, TicketEvent
+from server.runtime import Runtime
 from server.services import snapshots
 from server.services.counters import close_counter, open_counter, pause_counter
 from server.services.tickets import (
@@ -33,6 +38,7 @@ from server.services.tickets import (
     transfer,
 )
 from server.services.unit_of_work import UnitOfWork
+from server.sweeper import sweep_once
 from tests.conftest import Centre, FakeClock, Published
 
 
@@ -332,11 +338,36 @@ def test_closing_time_expires_waiting_tickets_but_keeps_them(
     start_serving(uow, counter, clerk)
     assert expire_leftovers(uow, centre.site_id) == 0  # 09:00: still open
     clock.now = clock.now.replace(hour=10, minute=1)  # 17:01 local, the demo closes at 17:00
+    late = issue(uow, centre, "CT")  # taken after closing: staff are still serving
     assert expire_leftovers(uow, centre.site_id) == 1
     assert centre.ticket(waiting).status == TicketStatus.EXPIRED
     assert centre.ticket(served).status == TicketStatus.SERVING  # may still finish today
+    assert centre.ticket(late).status == TicketStatus.WAITING
     clock.advance(days=1)
     clock.now = clock.now.replace(hour=1)  # 08:00 the next morning
-    assert expire_leftovers(uow, centre.site_id) == 1  # yesterday's leftover in service
+    assert expire_leftovers(uow, centre.site_id) == 2  # yesterday's leftovers, whatever state
     assert centre.ticket(served).status == TicketStatus.EXPIRED
-    assert len(centre.tickets()) == 2
+    assert centre.ticket(late).status == TicketStatus.EXPIRED
+    assert len(centre.tickets()) == 3
+
+
+def test_closing_early_expires_all_of_todays_waiting_tickets(
+    uow: UnitOfWork, centre: Centre, published: Published
+) -> None:
+    tickets = [issue(uow, centre, code) for code in ("HT", "DD")]
+    assert expire_leftovers(uow, centre.site_id, closing=True) == 2
+    assert [centre.ticket(t).status for t in tickets] == [TicketStatus.EXPIRED] * 2
+    change = published.changes[-1]
+    assert change.kind == "tickets_expired"
+    assert set(change.service_ids) == {centre.service["HT"], centre.service["DD"]}
+    assert len(change.tokens) == 2
+
+
+def test_the_servers_sweeper_expires_every_sites_leftovers(
+    uow: UnitOfWork, centre: Centre, clock: FakeClock, database: Database
+) -> None:
+    issue(uow, centre, "HT")
+    runtime = Runtime(Config(Path("."), "", ""), database, uow.publish, clock)
+    assert sweep_once(runtime) == 0
+    clock.advance(days=1)
+    assert sweep_once(runtime) == 1
