@@ -5,7 +5,7 @@ app with its test client."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -143,22 +143,32 @@ def centre(database: Database, creds: DemoCredentials) -> Centre:
     return Centre(database, creds)
 
 
+AppFactory = Callable[..., Flask]
+
+
 @pytest.fixture
-def app(
-    instance: Path,
-    database_url: str,
-    creds: DemoCredentials,
-    published: Published,
-    clock: FakeClock,
-) -> Flask:
-    config = Config(
-        instance_path=instance,
-        database_url=database_url,
-        secret_key="test-secret-key-not-for-production",
-        async_mode="threading",
-        testing=True,
-    )
-    return create_app(config, publisher=published, clock=clock)
+def make_app(
+    instance: Path, database_url: str, creds: DemoCredentials, clock: FakeClock
+) -> AppFactory:
+    """The app on the test's database and clock, in threading mode; `publisher=None`
+    keeps the real Socket.IO publisher."""
+
+    def make(publisher: Published | None = None) -> Flask:
+        config = Config(
+            instance_path=instance,
+            database_url=database_url,
+            secret_key="test-secret-key-not-for-production",
+            async_mode="threading",
+            testing=True,
+        )
+        return create_app(config, publisher=publisher, clock=clock)
+
+    return make
+
+
+@pytest.fixture
+def app(make_app: AppFactory, published: Published) -> Flask:
+    return make_app(published)
 
 
 @pytest.fixture

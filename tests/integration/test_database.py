@@ -4,7 +4,7 @@ concurrent writers (WAL, a busy timeout, write transactions that begin IMMEDIATE
 from __future__ import annotations
 
 import sqlite3
-from datetime import date
+from datetime import date, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -58,57 +58,36 @@ def test_a_write_transaction_takes_the_write_lock_when_it_begins(
     other.close()
 
 
+def a_ticket(centre: Centre, **overrides: object) -> Ticket:
+    fields: dict[str, object] = {
+        "site_id": centre.site_id,
+        "service_id": centre.service["HT"],
+        "day": date(2026, 11, 26),
+        "sequence": 1,
+        "number": "A001",
+        "token": "t" * 22,
+        "queued_at": MORNING,
+        "issued_at": MORNING,
+    }
+    return Ticket(**{**fields, **overrides})
+
+
 def test_the_database_refuses_two_tickets_with_one_number(
     database: Database, centre: Centre
 ) -> None:
-    def ticket() -> Ticket:
-        return Ticket(
-            site_id=centre.site_id,
-            service_id=centre.service["HT"],
-            day=date(2026, 11, 26),
-            sequence=1,
-            number="A001",
-            token="t" * 22,
-            queued_at=MORNING,
-            issued_at=MORNING,
-        )
-
     with database.write_session() as session, session.begin():
-        session.add(ticket())
+        session.add(a_ticket(centre))
     with pytest.raises(IntegrityError), database.write_session() as session, session.begin():
-        session.add(ticket())
+        session.add(a_ticket(centre, token="u" * 22))
 
 
 def test_times_come_back_in_utc_whatever_was_stored(database: Database, centre: Centre) -> None:
-    from datetime import timedelta, timezone
-
     hanoi_nine = MORNING.astimezone(timezone(timedelta(hours=7)))
     with database.write_session() as session, session.begin():
-        session.add(
-            Ticket(
-                site_id=centre.site_id,
-                service_id=centre.service["HT"],
-                day=date(2026, 11, 26),
-                sequence=1,
-                number="A001",
-                token="u" * 22,
-                queued_at=hanoi_nine,
-                issued_at=hanoi_nine,
-            )
-        )
+        session.add(a_ticket(centre, queued_at=hanoi_nine, issued_at=hanoi_nine))
     [stored] = centre.tickets()
     assert stored.queued_at == MORNING and stored.queued_at.utcoffset() == timedelta(0)
+    naive = a_ticket(centre, sequence=2, number="A002", queued_at=MORNING.replace(tzinfo=None))
     with pytest.raises(Exception, match="naive"), database.write_session() as session:
-        session.add(
-            Ticket(
-                site_id=centre.site_id,
-                service_id=centre.service["HT"],
-                day=date(2026, 11, 26),
-                sequence=2,
-                number="A002",
-                token="v" * 22,
-                queued_at=MORNING.replace(tzinfo=None),
-                issued_at=MORNING,
-            )
-        )
+        session.add(naive)
         session.commit()

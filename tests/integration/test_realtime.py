@@ -3,29 +3,19 @@ server is exercised in test_live_server.py."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 
-from server.app import create_app
-from server.config import Config
 from server.demo import DemoCredentials
 from server.realtime import socketio
-from tests.conftest import Centre, FakeClock, Staff, kiosk_headers
+from tests.conftest import AppFactory, Centre, Staff, kiosk_headers
 
 
 @pytest.fixture
-def live_app(instance: Path, database_url: str, creds: DemoCredentials, clock: FakeClock) -> Flask:
-    config = Config(
-        instance_path=instance,
-        database_url=database_url,
-        secret_key="t",
-        async_mode="threading",
-        testing=True,
-    )
-    return create_app(config, clock=clock)  # the real publisher
+def live_app(make_app: AppFactory) -> Flask:
+    return make_app()  # with the real publisher
 
 
 def changes(client: Any) -> list[dict[str, Any]]:
