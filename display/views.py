@@ -28,5 +28,6 @@ def page() -> str:
 @bp.get("/api/board/snapshot")
 def snapshot() -> Any:
     device = request_device(DeviceKind.BOARD)
-    with runtime().db.reading() as session:
-        return jsonify(snapshots.board(session, device.site_id))
+    rt = runtime()
+    with rt.db.reading() as session:
+        return jsonify(snapshots.board(session, device.site_id, rt.clock()))

@@ -26,9 +26,9 @@ from sqlalchemy import update
 from server.auth import StaffUser, device_by_token
 from server.domain.errors import DomainError
 from server.domain.roles import DeviceKind, Role
-from server.models import Counter, Device, utcnow
+from server.models import Device, utcnow
 from server.runtime import runtime
-from server.services.access import open_ticket_by_token
+from server.services.access import counter_for_user, open_ticket_by_token
 from server.services.changes import Change
 
 log = logging.getLogger(__name__)
@@ -109,15 +109,7 @@ def _join_as_phone(token: str) -> None:
 
 def _join_as_counter(user: StaffUser, counter_id: int) -> None:
     with runtime().db.reading() as session:
-        counter = session.get(Counter, counter_id)
-        if counter is None:
-            raise _refuse("Không có quầy này.", "There is no such counter.")
-        if user.role != Role.ADMIN and counter_id not in user.counter_ids:
-            raise _refuse(
-                f"Bạn không được phân công ở quầy số {counter.number}.",
-                f"You are not assigned to counter {counter.number}.",
-            )
-        site_id = counter.site_id
+        site_id = counter_for_user(session, counter_id, user.id).site_id
     join_room(counter_room(counter_id))
     join_room(counters_room(site_id))
 

@@ -7,7 +7,7 @@ sequence. The site's sequence number is read first, so the data is at least as n
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any
 
 from sqlalchemy import func, select
@@ -86,11 +86,12 @@ def _current_at(session: Session, counter: Counter) -> dict[str, Any] | None:
     }
 
 
-def board(session: Session, site_id: int) -> dict[str, Any]:
-    """The waiting-room board: each counter's number, the latest calls, waiting per service."""
+def board(session: Session, site_id: int, now: datetime) -> dict[str, Any]:
+    """The waiting-room board: each counter's number, today's latest calls (by the centre's
+    clock, `now`), and how many wait per service."""
     seq = _seq(session, site_id)
     site = get_site(session, site_id)
-    today_start = _local_midnight_utc(site)
+    today_start = _local_midnight(site, now)
     calls = session.execute(
         select(TicketEvent, Ticket, Counter)
         .join(Ticket, Ticket.id == TicketEvent.ticket_id)
@@ -126,10 +127,8 @@ def board(session: Session, site_id: int) -> dict[str, Any]:
     }
 
 
-def _local_midnight_utc(site: Site) -> datetime:
-    zone = site_zone(site)
-    now = datetime.now(zone)
-    return now.replace(hour=0, minute=0, second=0, microsecond=0)
+def _local_midnight(site: Site, now: datetime) -> datetime:
+    return datetime.combine(local_day(now, site_zone(site)), time(0), tzinfo=site_zone(site))
 
 
 def kiosk(session: Session, site_id: int) -> dict[str, Any]:
@@ -176,7 +175,7 @@ def ticket(session: Session, token: str) -> dict[str, Any]:
     }
 
 
-def counter(session: Session, counter_id: int) -> dict[str, Any]:
+def counter(session: Session, counter_id: int, now: datetime) -> dict[str, Any]:
     """The clerk's screen: the counter, its current ticket, the waiting list of its
     services in the order they would be called, and the services to transfer to."""
     row = session.get(Counter, counter_id)
@@ -195,7 +194,7 @@ def counter(session: Session, counter_id: int) -> dict[str, Any]:
     ordered = sorted(
         waiting, key=lambda t: (queue_key(candidate(t))[0], ranks[t.service_id], t.queued_at, t.id)
     )
-    today = local_day(datetime.now(site_zone(row.site)), site_zone(row.site))
+    today = local_day(now, site_zone(row.site))
     served_today = session.scalar(
         select(func.count(Ticket.id)).where(
             Ticket.counter_id == row.id, Ticket.status == TicketStatus.DONE, Ticket.day == today

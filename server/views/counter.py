@@ -12,12 +12,12 @@ from sqlalchemy import select
 from server.api.input import id_field, json_body, required_id, text_field
 from server.api.jsonify import plain
 from server.auth import json_login_required, staff
-from server.domain.errors import Forbidden, NotFound
+from server.domain.errors import NotFound
 from server.domain.roles import Role
 from server.models import Counter
 from server.runtime import runtime
 from server.services import counters, snapshots, tickets
-from server.services.access import can_work_at, get_user
+from server.services.access import can_work_at, counter_for_user, get_user
 from server.services.unit_of_work import UnitOfWork
 
 bp = Blueprint("counter", __name__)
@@ -84,17 +84,10 @@ def page(counter_id: int) -> str:
 @bp.get("/api/counters/<int:counter_id>")
 @json_login_required
 def snapshot(counter_id: int) -> Any:
-    user = staff()
-    with runtime().db.reading() as session:
-        counter = session.get(Counter, counter_id)
-        if counter is None:
-            raise NotFound(f"Không có quầy mã {counter_id}.", f"There is no counter {counter_id}.")
-        if not can_work_at(get_user(session, user.id), counter):
-            raise Forbidden(
-                f"Bạn không được phân công ở quầy số {counter.number}.",
-                f"You are not assigned to counter {counter.number}.",
-            )
-        return jsonify(snapshots.counter(session, counter_id))
+    rt = runtime()
+    with rt.db.reading() as session:
+        counter_for_user(session, counter_id, staff().id)  # 404 or 403 before anything is shown
+        return jsonify(snapshots.counter(session, counter_id, rt.clock()))
 
 
 @bp.post("/api/counters/<int:counter_id>/<action>")

@@ -179,7 +179,11 @@ def test_a_stale_screen_cannot_act_on_another_ticket(
 
 
 def test_recall_announces_again_and_counts(
-    uow: UnitOfWork, centre: Centre, at_counter_1: tuple[int, int], published: Published
+    uow: UnitOfWork,
+    centre: Centre,
+    clock: FakeClock,
+    at_counter_1: tuple[int, int],
+    published: Published,
 ) -> None:
     issue(uow, centre, "HT")
     call_next(uow, *at_counter_1)
@@ -188,7 +192,7 @@ def test_recall_announces_again_and_counts(
     assert centre.ticket(1).recall_count == 2
     assert published.kinds()[-2:] == ["ticket_recalled", "ticket_recalled"]
     with centre.db.reading() as session:
-        board = snapshots.board(session, centre.site_id)
+        board = snapshots.board(session, centre.site_id, clock.now)
     assert [(c["number"], c["counter_number"], c["recall"]) for c in board["recent_calls"]] == [
         ("A001", 1, True),
         ("A001", 1, True),
@@ -279,12 +283,12 @@ def test_closing_is_refused_while_a_citizen_is_at_the_counter(
 
 
 def test_pause_shows_its_reason_and_a_long_reason_is_refused(
-    uow: UnitOfWork, centre: Centre, at_counter_1: tuple[int, int]
+    uow: UnitOfWork, centre: Centre, clock: FakeClock, at_counter_1: tuple[int, int]
 ) -> None:
     counter, clerk = at_counter_1
     pause_counter(uow, counter, clerk, "  Họp giao ban  ")
     with centre.db.reading() as session:
-        board = snapshots.board(session, centre.site_id)
+        board = snapshots.board(session, centre.site_id, clock.now)
     [one] = [c for c in board["counters"] if c["number"] == 1]
     assert (one["state"], one["pause_reason"]) == ("paused", "Họp giao ban")
     with pytest.raises(InvalidInput):
@@ -371,3 +375,19 @@ def test_the_servers_sweeper_expires_every_sites_leftovers(
     assert sweep_once(runtime) == 0
     clock.advance(days=1)
     assert sweep_once(runtime) == 1
+
+
+def test_the_board_lists_todays_calls_by_the_centres_clock(
+    uow: UnitOfWork, centre: Centre, clock: FakeClock, at_counter_1: tuple[int, int]
+) -> None:
+    clock.now = clock.now.replace(year=2031, month=3, day=14)  # any day, not the machine's
+    issue(uow, centre, "HT")
+    call_next(uow, *at_counter_1)
+    with centre.db.reading() as session:
+        calls = snapshots.board(session, centre.site_id, clock.now)["recent_calls"]
+        served = snapshots.counter(session, at_counter_1[0], clock.now)
+    assert [c["number"] for c in calls] == ["A001"]
+    assert served["counter"]["served_today"] == 0
+    clock.advance(days=1)
+    with centre.db.reading() as session:
+        assert snapshots.board(session, centre.site_id, clock.now)["recent_calls"] == []

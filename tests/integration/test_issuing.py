@@ -119,7 +119,7 @@ def test_issuing_records_the_step_and_publishes_after_commit(
 
 
 def test_every_committed_change_gets_the_next_site_sequence_number(
-    uow: UnitOfWork, centre: Centre, published: Published
+    uow: UnitOfWork, centre: Centre, published: Published, clock: FakeClock
 ) -> None:
     for code in ("HT", "CT", "DD"):
         issue(uow, centre, code)
@@ -128,7 +128,7 @@ def test_every_committed_change_gets_the_next_site_sequence_number(
     issue(uow, centre, "HT")
     assert [c.seq for c in published.changes] == [1, 2, 3, 4]
     with centre.db.reading() as session:
-        assert snapshots.board(session, centre.site_id)["seq"] == 4
+        assert snapshots.board(session, centre.site_id, clock.now)["seq"] == 4
 
 
 def test_the_phone_token_is_unguessable_and_unique(uow: UnitOfWork, centre: Centre) -> None:
