@@ -73,6 +73,7 @@ def test_a_citizen_is_called_served_and_finished(
     ticket = centre.ticket(ticket_id)
     assert ticket.status == TicketStatus.DONE
     assert ticket.counter_id == counter and ticket.clerk_id == clerk
+    assert ticket.first_called_at and ticket.started_at and ticket.ended_at
     assert (ticket.first_called_at - ticket.queued_at).total_seconds() == 12 * 60
     assert (ticket.ended_at - ticket.started_at).total_seconds() == 7 * 60
     with centre.db.reading() as session:
