@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from server.demo import DemoCredentials
 from tests.browser.conftest import Screens, shoot
+from tests.conftest import Centre
 
 pytestmark = [pytest.mark.server, pytest.mark.browser]
 
@@ -104,3 +105,32 @@ def test_a_refused_counter_action_is_explained_to_the_clerk(
     clerk.click("button[data-action=open]")
     clerk.click("button[data-action=call-next]")
     expect(clerk.locator("#message")).to_contain_text("Không còn ai chờ")
+
+
+def test_the_board_catches_up_after_the_server_restarts(
+    screens: Screens, live_server: Any, creds: DemoCredentials, centre: Centre
+) -> None:
+    board = screens.open(
+        f"{live_server.url}/board?device={creds.device_tokens['board']}", 1920, 1080
+    )
+    expect(board.locator("#counters tr")).to_have_count(6)
+    live_server.stop()
+    expect(board.locator("#connection")).not_to_be_empty()  # says it lost the server
+    live_server.start()
+    # While the board was away: a certification ticket issued and called at counter 2.
+    http = live_server.session_for("canbo1", creds.passwords["canbo1"])
+    http.post(
+        f"{live_server.url}/api/kiosk/tickets",
+        json={"service_id": centre.service["CT"]},
+        headers={"X-Device-Token": creds.device_tokens["kiosk"]},
+        timeout=5,
+    )
+    for action in ("open", "call-next"):
+        response = http.post(
+            f"{live_server.url}/api/counters/{centre.counter[2]}/{action}", json={}, timeout=5
+        )
+        assert response.ok, response.text
+    # socket.io-client reconnects by itself (backoff up to 5 s), then fetches a snapshot.
+    counter_2 = board.locator("#counters tr[data-counter='2'] .current")
+    expect(counter_2).to_have_text("B001", timeout=15_000)
+    expect(board.locator("#connection")).to_be_empty()
