@@ -20,7 +20,7 @@ from typing import Any
 
 from flask import request
 from flask_login import current_user
-from flask_socketio import SocketIO, join_room
+from flask_socketio import ConnectionRefusedError, SocketIO, join_room
 from sqlalchemy import update
 
 from server.auth import StaffUser, device_by_token
@@ -79,12 +79,10 @@ def publish(changes: Sequence[Change]) -> None:
             log.exception("could not publish change %s", change.kind)
 
 
-class Refused(ConnectionRefusedError):
-    pass
-
-
-def _refuse(message_vi: str, message_en: str) -> Refused:
-    return Refused({"message": message_vi, "message_en": message_en})
+def _refuse(message_vi: str, message_en: str) -> ConnectionRefusedError:
+    """The refusal the client sees in its connect_error: `message` for the screen, and
+    `data` with both languages."""
+    return ConnectionRefusedError(message_vi, {"message": message_vi, "message_en": message_en})
 
 
 def _join_as_device(token: str) -> None:

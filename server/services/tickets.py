@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -86,19 +86,14 @@ class TicketAtCounter:
 # -- numbering ---------------------------------------------------------------------------
 
 
-def _next_sequence(session: Session, dialect: str, site_id: int, service_id: int, day: Any) -> int:
+def _next_sequence(session: Session, dialect: str, site_id: int, service_id: int, day: date) -> int:
     """The next number of (site, service, day), atomically and without gaps: the counter row
     is created if missing, then incremented with RETURNING inside the caller's transaction,
-    which holds its lock (SQLite: the write lock; PostgreSQL: the row lock) until commit."""
+    which holds its lock (SQLite: the write lock; PostgreSQL: the row lock) until commit.
+    Only SQLite and PostgreSQL are supported, both with INSERT ... ON CONFLICT DO NOTHING."""
     values = {"site_id": site_id, "service_id": service_id, "day": day, "last_value": 0}
-    if dialect == "postgresql":
-        session.execute(pg_insert(TicketSequence).values(values).on_conflict_do_nothing())
-    elif dialect == "sqlite":
-        session.execute(sqlite_insert(TicketSequence).values(values).on_conflict_do_nothing())
-    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
-        exists = session.get(TicketSequence, (site_id, service_id, day))
-        if exists is None:
-            session.execute(insert(TicketSequence).values(values))
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(insert(TicketSequence).values(values).on_conflict_do_nothing())
     return session.execute(
         update(TicketSequence)
         .where(

@@ -1,6 +1,6 @@
 // The waiting-room board. Calls are queued as announcements, one after another, so two
 // clerks calling in the same second give two announcements in order, none lost.
-import { connectLive, el, fetchJson, formatTime } from "./live.js";
+import { connectLive, trouble, el, fetchJson, formatTime } from "./live.js";
 
 const root = document.getElementById("board");
 const token = root.dataset.device || localStorage.getItem("xephang.board.device") || "";
@@ -81,7 +81,7 @@ const live = connectLive({
     }
     live.refresh();
   },
-  onStatus: (online) => {
-    $("connection").textContent = online ? "" : "Mất kết nối – đang thử lại…";
+  onStatus: (online, error) => {
+    $("connection").textContent = online ? "" : trouble(error);
   },
 });

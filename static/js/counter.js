@@ -1,6 +1,6 @@
 // The clerk's screen. Every button posts one action; the screen then follows the server
 // (the change event, or a snapshot), never its own guess.
-import { connectLive, el, fetchJson, formatTime } from "./live.js";
+import { connectLive, trouble, el, fetchJson, formatTime } from "./live.js";
 
 const root = document.getElementById("counter");
 const counterId = Number(root.dataset.counterId);
@@ -99,7 +99,7 @@ const live = connectLive({
   load: () => fetchJson(`/api/counters/${counterId}`),
   onSnapshot: render,
   onChange: () => live.refresh(),
-  onStatus: (online) => {
-    $("connection").textContent = online ? "" : "Mất kết nối – đang thử lại…";
+  onStatus: (online, error) => {
+    $("connection").textContent = online ? "" : trouble(error);
   },
 });

@@ -1,6 +1,6 @@
 // The kiosk: service -> optional priority -> number. It shows only numbers the server
 // issued; when the server cannot be reached it says so and keeps retrying.
-import { connectLive, el, fetchJson } from "./live.js";
+import { connectLive, trouble, el, fetchJson } from "./live.js";
 
 const root = document.getElementById("kiosk");
 const token = root.dataset.device || localStorage.getItem("xephang.kiosk.device") || "";
@@ -92,7 +92,7 @@ const live = connectLive({
   load: () => fetchJson("/api/kiosk/snapshot", { headers }),
   onSnapshot: renderServices,
   onChange: () => live.refresh(), // waiting counts and estimates changed
-  onStatus: (online) => {
-    $("connection").textContent = online ? "" : "Mất kết nối máy chủ – đang thử lại…";
+  onStatus: (online, error) => {
+    $("connection").textContent = online ? "" : trouble(error);
   },
 });

@@ -81,6 +81,13 @@ export function connectLive({ auth, load, onSnapshot, onChange = () => {}, onTic
   return { socket, refresh, seq: () => seq };
 }
 
+// What to tell a person when the server cannot be used: its own words where it refused
+// (an unregistered device, say), or that the connection is lost and being retried.
+export function trouble(error) {
+  const refusal = error && ((error.body && error.body.message) || (error.data && error.data.message));
+  return refusal || "Mất kết nối máy chủ – đang thử lại…";
+}
+
 export function formatTime(iso, timeZone) {
   if (!iso) return "";
   return new Date(iso).toLocaleTimeString("vi-VN", { hour: "2-digit", minute: "2-digit", timeZone });

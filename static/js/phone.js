@@ -1,5 +1,5 @@
 // The citizen's phone page: position and estimated wait, live; "your turn" when called.
-import { connectLive, fetchJson } from "./live.js";
+import { connectLive, trouble, fetchJson } from "./live.js";
 
 const root = document.getElementById("phone");
 const token = root.dataset.token;
@@ -48,7 +48,7 @@ const live = connectLive({
     if (change.service_ids.includes(serviceId)) live.refresh();
   },
   onTicket: () => live.refresh(),
-  onStatus: (online) => {
-    $("connection").textContent = online ? "" : "Mất kết nối – đang thử lại…";
+  onStatus: (online, error) => {
+    $("connection").textContent = online ? "" : trouble(error);
   },
 });

@@ -134,3 +134,11 @@ def test_the_board_catches_up_after_the_server_restarts(
     counter_2 = board.locator("#counters tr[data-counter='2'] .current")
     expect(counter_2).to_have_text("B001", timeout=15_000)
     expect(board.locator("#connection")).to_be_empty()
+
+
+def test_an_unregistered_kiosk_says_so_and_shows_no_service(
+    screens: Screens, live_server: Any
+) -> None:
+    page = screens.open(f"{live_server.url}/kiosk?device=not-a-registered-token", 1080, 1920)
+    expect(page.locator("#connection")).to_contain_text("Mã thiết bị không hợp lệ")
+    expect(page.locator("button.service")).to_have_count(0)
