@@ -4,7 +4,7 @@ app with its test client."""
 
 from __future__ import annotations
 
-import shutil
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -24,6 +24,7 @@ from server.migrate import upgrade
 from server.models import Counter, Service, Ticket, User
 from server.services.changes import Change
 from server.services.unit_of_work import UnitOfWork
+from tests.databases import TEST_DATABASE_URL, Databases, PostgresDatabases, databases
 
 # 09:00 in Hanoi on an ordinary Thursday.
 MORNING = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
@@ -60,26 +61,43 @@ def instance(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def demo_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, DemoCredentials]:
-    """The demo centre migrated into a SQLite file once per run; each test gets a copy
+def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Databases]:
+    """SQLite files, or PostgreSQL databases when XEPHANG_TEST_DATABASE_URL is set."""
+    chosen = databases(tmp_path_factory.mktemp("databases"))
+    yield chosen
+    if isinstance(chosen, PostgresDatabases):
+        chosen.drop_all()
+
+
+@pytest.fixture(scope="session")
+def demo_template(backend: Databases) -> tuple[str, DemoCredentials]:
+    """The demo centre migrated into a database once per run; each test gets a copy
     (hashing the demo's passwords for every test would cost a second each)."""
-    path = tmp_path_factory.mktemp("template") / "xephang.db"
-    url = f"sqlite:///{path}"
+    url = backend.new("template")
     upgrade(url)
     db = Database(url)
     with db.write_session() as session, session.begin():
         creds = create_demo_centre(session)
-    with db.engine.connect() as connection:
-        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     db.dispose()
-    return path, creds
+    backend.seal(url)
+    return url, creds
 
 
 @pytest.fixture
-def database_url(instance: Path, demo_template: tuple[Path, DemoCredentials]) -> str:
-    path = instance / "xephang.db"
-    shutil.copyfile(demo_template[0], path)
-    return f"sqlite:///{path}"
+def database_url(
+    instance: Path, backend: Databases, demo_template: tuple[str, DemoCredentials]
+) -> Iterator[str]:
+    url = backend.copy(demo_template[0], instance)
+    yield url
+    backend.drop(url)
+
+
+@pytest.fixture
+def fresh_database_url(backend: Databases) -> Iterator[str]:
+    """An empty database of the backend under test."""
+    url = backend.new(uuid.uuid4().hex[:10])
+    yield url
+    backend.drop(url)
 
 
 @pytest.fixture
@@ -90,8 +108,17 @@ def database(database_url: str) -> Iterator[Database]:
 
 
 @pytest.fixture
-def creds(database: Database, demo_template: tuple[Path, DemoCredentials]) -> DemoCredentials:
+def creds(database: Database, demo_template: tuple[str, DemoCredentials]) -> DemoCredentials:
     return demo_template[1]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not TEST_DATABASE_URL:
+        return
+    skip = pytest.mark.skip(reason="SQLite-specific: this run is on PostgreSQL")
+    for item in items:
+        if item.get_closest_marker("sqlite"):
+            item.add_marker(skip)
 
 
 @pytest.fixture

@@ -48,9 +48,16 @@ def can_work_at(user: User, counter: Counter) -> bool:
     return user.role == Role.CLERK and any(c.id == counter.id for c in user.counters)
 
 
-def counter_for_user(session: Session, counter_id: int, user_id: int) -> Counter:
-    """The counter, if the user may work at it; Forbidden otherwise."""
-    counter = session.get(Counter, counter_id)
+def counter_for_user(
+    session: Session, counter_id: int, user_id: int, lock: bool = False
+) -> Counter:
+    """The counter, if the user may work at it; Forbidden otherwise.
+
+    With `lock`, the counter's row stays locked until the transaction ends (PostgreSQL;
+    SQLite's write transaction already excludes everyone): two screens of one counter act
+    one after the other, so a double tap never calls two citizens to one desk.
+    """
+    counter = session.get(Counter, counter_id, with_for_update=lock, populate_existing=lock)
     if counter is None:
         raise NotFound(f"Không có quầy mã {counter_id}.", f"There is no counter {counter_id}.")
     user = get_user(session, user_id)
@@ -62,20 +69,25 @@ def counter_for_user(session: Session, counter_id: int, user_id: int) -> Counter
     return counter
 
 
-def active_ticket(session: Session, counter: Counter) -> Ticket | None:
-    """The ticket called to or being served at the counter, if any (there is at most one)."""
-    return session.scalars(
-        select(Ticket).where(
-            Ticket.counter_id == counter.id,
-            Ticket.status.in_([TicketStatus.CALLED, TicketStatus.SERVING]),
-        )
-    ).first()
+def active_ticket(session: Session, counter: Counter, lock: bool = False) -> Ticket | None:
+    """The ticket called to or being served at the counter, if any (there is at most one).
+
+    With `lock`, its row is locked and read afresh, so a change committed meanwhile (the
+    citizen cancelling from the phone) is seen, never overwritten.
+    """
+    query = select(Ticket).where(
+        Ticket.counter_id == counter.id,
+        Ticket.status.in_([TicketStatus.CALLED, TicketStatus.SERVING]),
+    )
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return session.scalars(query).first()
 
 
 def require_active_ticket(session: Session, counter: Counter, ticket_id: int | None) -> Ticket:
-    """The counter's current ticket; if the screen named one, it must be that one, so a
-    stale screen never acts on a ticket the clerk does not see."""
-    ticket = active_ticket(session, counter)
+    """The counter's current ticket, locked for the change to come; if the screen named
+    one, it must be that one, so a stale screen never acts on a ticket it does not show."""
+    ticket = active_ticket(session, counter, lock=True)
     if ticket is None:
         raise CounterBusy(
             f"Quầy số {counter.number} chưa gọi số nào.",
@@ -89,11 +101,13 @@ def require_active_ticket(session: Session, counter: Counter, ticket_id: int | N
     return ticket
 
 
-def open_ticket_by_token(session: Session, token: str) -> Ticket:
-    """The citizen's current ticket for a phone token (a transfer keeps the token)."""
-    ticket = session.scalars(
-        select(Ticket).where(Ticket.token == token).order_by(Ticket.id.desc()).limit(1)
-    ).first()
+def open_ticket_by_token(session: Session, token: str, lock: bool = False) -> Ticket:
+    """The citizen's current ticket for a phone token (a transfer keeps the token); with
+    `lock`, its row is locked and read afresh for a change."""
+    query = select(Ticket).where(Ticket.token == token).order_by(Ticket.id.desc()).limit(1)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    ticket = session.scalars(query).first()
     if ticket is None:
         raise NotFound("Không tìm thấy số thứ tự này.", "This ticket was not found.")
     return ticket

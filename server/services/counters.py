@@ -53,7 +53,7 @@ def _set_state(
 def open_counter(uow: UnitOfWork, counter_id: int, user_id: int) -> CounterStatus:
     """The clerk sits down at the counter (or comes back from a pause): it may call again."""
     with uow:
-        counter = counter_for_user(uow.session, counter_id, user_id)
+        counter = counter_for_user(uow.session, counter_id, user_id, lock=True)
         result = _set_state(uow, counter, CounterState.OPEN, "", user_id)
         uow.commit()
     return result
@@ -69,7 +69,7 @@ def pause_counter(uow: UnitOfWork, counter_id: int, user_id: int, reason: str) -
             f"The pause reason is longer than {MAX_PAUSE_REASON} characters.",
         )
     with uow:
-        counter = counter_for_user(uow.session, counter_id, user_id)
+        counter = counter_for_user(uow.session, counter_id, user_id, lock=True)
         if counter.state == CounterState.CLOSED:
             raise CounterBusy(
                 f"Quầy số {counter.number} đang đóng: không thể tạm dừng.",
@@ -84,7 +84,7 @@ def close_counter(uow: UnitOfWork, counter_id: int, user_id: int) -> CounterStat
     """The clerk leaves the counter. Refused while a citizen is still called or served."""
     with uow:
         session = uow.session
-        counter = counter_for_user(session, counter_id, user_id)
+        counter = counter_for_user(session, counter_id, user_id, lock=True)
         current = active_ticket(session, counter)
         if current is not None:
             raise CounterBusy(

@@ -346,39 +346,49 @@ def _call(
 def call_next(uow: UnitOfWork, counter_id: int, user_id: int) -> TicketAtCounter:
     """Call the next citizen to a counter, by the rules of server.domain.selection.
 
-    Atomic: on SQLite the transaction holds the write lock; on PostgreSQL the candidate
-    rows are locked with FOR UPDATE SKIP LOCKED, so two clerks never get one ticket.
+    Atomic: on SQLite the transaction holds the write lock from its first statement. On
+    PostgreSQL the chosen ticket is locked with FOR UPDATE SKIP LOCKED; if another clerk
+    holds it (or has just taken it), the rule picks again without it. Only the one row is
+    locked, so a clerk never finds the queue falsely empty while another is calling.
     """
     with uow:
         session = uow.session
-        counter = counter_for_user(session, counter_id, user_id)
+        counter = counter_for_user(session, counter_id, user_id, lock=True)
         _require_open(counter)
         _require_free(session, counter)
         now = uow.clock()
         ranks = counter.service_rank
         waiting = session.scalars(
-            select(Ticket)
-            .where(
+            select(Ticket).where(
                 Ticket.site_id == counter.site_id,
                 Ticket.status == TicketStatus.WAITING,
                 Ticket.service_id.in_(ranks),
                 Ticket.day == local_day(now, site_zone(counter.site)),
             )
-            .with_for_update(skip_locked=True)
         ).all()
-        by_id = {t.id: t for t in waiting}
-        chosen = choose_next(
-            (candidate(t) for t in waiting),
-            ranks,
-            counter.priority_streak,
-            counter.site.max_priority_streak,
-        )
-        if chosen is None:
-            raise QueueEmpty(
-                f"Không còn ai chờ ở các lĩnh vực của quầy số {counter.number}.",
-                f"Nobody is waiting for the services of counter {counter.number}.",
+        candidates = {t.id: candidate(t) for t in waiting}
+        while True:
+            chosen = choose_next(
+                candidates.values(),
+                ranks,
+                counter.priority_streak,
+                counter.site.max_priority_streak,
             )
-        result = _call(uow, by_id[chosen.ticket_id], counter, user_id, now)
+            if chosen is None:
+                raise QueueEmpty(
+                    f"Không còn ai chờ ở các lĩnh vực của quầy số {counter.number}.",
+                    f"Nobody is waiting for the services of counter {counter.number}.",
+                )
+            ticket = session.scalars(
+                select(Ticket)
+                .where(Ticket.id == chosen.ticket_id, Ticket.status == TicketStatus.WAITING)
+                .with_for_update(skip_locked=True)
+                .execution_options(populate_existing=True)
+            ).first()
+            if ticket is not None:
+                break
+            del candidates[chosen.ticket_id]
+        result = _call(uow, ticket, counter, user_id, now)
         uow.commit()
     return result
 
@@ -388,10 +398,10 @@ def call_ticket(uow: UnitOfWork, counter_id: int, user_id: int, ticket_id: int) 
     ready for collection), if the counter serves its service."""
     with uow:
         session = uow.session
-        counter = counter_for_user(session, counter_id, user_id)
+        counter = counter_for_user(session, counter_id, user_id, lock=True)
         _require_open(counter)
         _require_free(session, counter)
-        ticket = session.get(Ticket, ticket_id, with_for_update=True)
+        ticket = session.get(Ticket, ticket_id, with_for_update=True, populate_existing=True)
         if ticket is None or ticket.site_id != counter.site_id:
             raise InvalidInput(
                 f"Không có số mã {ticket_id} ở điểm này.",
@@ -413,7 +423,7 @@ def recall(
     """Call the counter's current ticket again (the board announces it once more)."""
     with uow:
         session = uow.session
-        counter = counter_for_user(session, counter_id, user_id)
+        counter = counter_for_user(session, counter_id, user_id, lock=True)
         ticket = require_active_ticket(session, counter, ticket_id)
         check_transition(Action.RECALL, ticket.number, ticket.status)
         now = uow.clock()
@@ -438,7 +448,7 @@ def _step(
     """Start, finish or no-show: move the counter's current ticket to `status`."""
     with uow:
         session = uow.session
-        counter = counter_for_user(session, counter_id, user_id)
+        counter = counter_for_user(session, counter_id, user_id, lock=True)
         ticket = require_active_ticket(session, counter, ticket_id)
         check_transition(action, ticket.number, ticket.status)
         now = uow.clock()
@@ -496,7 +506,7 @@ def transfer(
     """
     with uow:
         session = uow.session
-        counter = counter_for_user(session, counter_id, user_id)
+        counter = counter_for_user(session, counter_id, user_id, lock=True)
         ticket = require_active_ticket(session, counter, ticket_id)
         check_transition(Action.TRANSFER, ticket.number, ticket.status)
         target = get_service(session, service_id, counter.site_id)
@@ -559,7 +569,7 @@ def cancel_by_citizen(uow: UnitOfWork, token: str) -> TicketAtCounter:
     """The citizen gives up their place from the phone page."""
     with uow:
         session = uow.session
-        ticket = open_ticket_by_token(session, token)
+        ticket = open_ticket_by_token(session, token, lock=True)
         check_transition(Action.CANCEL, ticket.number, ticket.status)
         result = _cancel(uow, ticket, user_id=None)
         uow.commit()
@@ -572,8 +582,8 @@ def cancel_at_counter(
     """A clerk cancels a ticket of their counter's services (e.g. a duplicate)."""
     with uow:
         session = uow.session
-        counter = counter_for_user(session, counter_id, user_id)
-        ticket = session.get(Ticket, ticket_id, with_for_update=True)
+        counter = counter_for_user(session, counter_id, user_id, lock=True)
+        ticket = session.get(Ticket, ticket_id, with_for_update=True, populate_existing=True)
         if ticket is None or ticket.service_id not in counter.service_rank:
             raise InvalidInput(
                 f"Quầy số {counter.number} không có số mã {ticket_id} để huỷ.",

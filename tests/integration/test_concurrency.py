@@ -8,11 +8,14 @@ import threading
 from collections import Counter as Tally
 from concurrent.futures import ThreadPoolExecutor
 
+from sqlalchemy import select, update
+
 from server.db import Database
-from server.domain.errors import QueueEmpty
+from server.domain.errors import CounterBusy, DomainError, QueueEmpty
 from server.domain.tickets import TicketStatus
+from server.models import Ticket
 from server.services.counters import open_counter
-from server.services.tickets import call_next, issue_ticket, mark_no_show
+from server.services.tickets import call_next, issue_ticket, mark_no_show, start_serving
 from server.services.unit_of_work import UnitOfWork
 from tests.conftest import Centre, FakeClock, Published
 
@@ -66,3 +69,67 @@ def test_clerks_calling_at_once_never_get_the_same_ticket(
     assert len(calls) == 120
     assert [t for t, n in Tally(calls).items() if n > 1] == []
     assert {t.status for t in centre.tickets()} == {TicketStatus.NO_SHOW}
+
+
+def test_two_screens_of_one_counter_calling_at_once_call_one_ticket(
+    database: Database, centre: Centre, clock: FakeClock, uow: UnitOfWork
+) -> None:
+    # A double tap, or the same counter open in two tabs: never two citizens at one desk.
+    counter, clerk = centre.counter[1], centre.user["canbo1"]
+    open_counter(uow, counter, clerk)
+    for _ in range(60):
+        issue_ticket(uow, centre.site_id, centre.service["HT"])
+    for _ in range(25):
+        start = threading.Barrier(2)
+
+        def tap(start: threading.Barrier = start) -> int | None:
+            mine = UnitOfWork(database, Published(), clock)
+            start.wait()
+            try:
+                return call_next(mine, counter, clerk).ticket_id
+            except CounterBusy:
+                return None
+
+        with ThreadPoolExecutor(2) as pool:
+            results = [r for r in pool.map(lambda _: tap(), range(2)) if r is not None]
+        assert len(results) == 1
+        mark_no_show(uow, counter, clerk)
+
+
+def test_a_clerk_never_overwrites_a_change_committed_meanwhile(
+    database: Database, centre: Centre, clock: FakeClock, uow: UnitOfWork
+) -> None:
+    # The citizen cancels from the phone while the clerk presses "start": whichever
+    # commits second must see the first, never silently undo it.
+    counter, clerk = centre.counter[1], centre.user["canbo1"]
+    open_counter(uow, counter, clerk)
+    issued = issue_ticket(uow, centre.site_id, centre.service["HT"])
+    call_next(uow, counter, clerk)
+    citizen = UnitOfWork(database, Published(), clock)
+    outcome: list[object] = []
+    with citizen:
+        citizen.session.execute(
+            select(Ticket).where(Ticket.id == issued.ticket_id).with_for_update()
+        ).one()
+        citizen.session.execute(
+            update(Ticket)
+            .where(Ticket.id == issued.ticket_id)
+            .values(status=TicketStatus.CANCELLED)
+        )
+
+        def press_start() -> None:
+            try:
+                outcome.append(
+                    start_serving(UnitOfWork(database, Published(), clock), counter, clerk)
+                )
+            except DomainError as error:
+                outcome.append(error)
+
+        clerk_thread = threading.Thread(target=press_start)
+        clerk_thread.start()
+        clerk_thread.join(0.5)  # the clerk's transaction must be waiting for ours
+        assert outcome == []
+        citizen.commit()
+    clerk_thread.join(15)
+    assert len(outcome) == 1 and isinstance(outcome[0], DomainError)
+    assert centre.ticket(issued.ticket_id).status == TicketStatus.CANCELLED

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import date, timedelta, timezone
-from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -19,8 +18,8 @@ from server.models import Base, Ticket
 from tests.conftest import MORNING, Centre
 
 
-def test_migrations_build_exactly_the_schema_of_the_models(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+def test_migrations_build_exactly_the_schema_of_the_models(fresh_database_url: str) -> None:
+    url = fresh_database_url
     upgrade(url)
     upgrade(url)  # a second run is a no-op
     engine = create_engine(url)
@@ -30,6 +29,7 @@ def test_migrations_build_exactly_the_schema_of_the_models(tmp_path: Path) -> No
     assert diff == []
 
 
+@pytest.mark.sqlite
 def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(database: Database) -> None:
     with database.reading() as session:
         assert session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
@@ -37,6 +37,7 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(database: Database) -> None
         assert session.execute(text("PRAGMA foreign_keys")).scalar() == 1
 
 
+@pytest.mark.sqlite
 def test_a_write_transaction_takes_the_write_lock_when_it_begins(
     database: Database, database_url: str
 ) -> None:
