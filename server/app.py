@@ -58,6 +58,7 @@ def create_app(
         app,
         async_mode=config.async_mode,
         message_queue=config.message_queue,
+        channel=config.message_queue_channel,
         # Same-origin only: screens are served by this server.
         cors_allowed_origins=None,
     )

@@ -31,6 +31,8 @@ class Config:
     secret_key: str
     async_mode: str = "eventlet"
     message_queue: str | None = None
+    # One Redis may carry several installations (or test runs): each listens on its own.
+    message_queue_channel: str = "xephang"
     public_url: str | None = None
     node_modules: Path = field(default_factory=lambda: PROJECT_ROOT / "node_modules")
     max_content_length: int = 64 * 1024
@@ -51,6 +53,7 @@ class Config:
             "secret_key": _secret_key(instance),
             "async_mode": os.environ.get("XEPHANG_ASYNC_MODE", "eventlet"),
             "message_queue": os.environ.get("XEPHANG_MESSAGE_QUEUE") or None,
+            "message_queue_channel": os.environ.get("XEPHANG_MESSAGE_QUEUE_CHANNEL", "xephang"),
             "public_url": os.environ.get("XEPHANG_PUBLIC_URL") or None,
             "sweep_seconds": float(os.environ.get("XEPHANG_SWEEP_SECONDS", "60")),
         }

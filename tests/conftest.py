@@ -26,6 +26,9 @@ from server.services.changes import Change
 from server.services.unit_of_work import UnitOfWork
 from tests.databases import TEST_DATABASE_URL, Databases, PostgresDatabases, databases
 
+# The province's fixtures (PostgreSQL + Redis + several workers).
+pytest_plugins = ["tests.province"]
+
 # 09:00 in Hanoi on an ordinary Thursday.
 MORNING = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
 

@@ -4,16 +4,24 @@ server: concurrency over HTTP and Socket.IO clients."""
 from __future__ import annotations
 
 import os
+import queue
 import re
 import socket
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 import requests
+import socketio
+
+from server.demo import DemoCredentials
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,9 +33,12 @@ def free_port() -> int:
 
 
 class LiveServer:
-    def __init__(self, instance: Path, database_url: str) -> None:
+    def __init__(
+        self, instance: Path, database_url: str, env: dict[str, str] | None = None
+    ) -> None:
         self.instance = instance
         self.database_url = database_url
+        self.extra_env = env or {}
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
@@ -42,6 +53,7 @@ class LiveServer:
             "XEPHANG_SECRET_KEY": "live-test-secret",
             # Tests must not depend on the time of day: no closing-time sweep behind them.
             "XEPHANG_SWEEP_SECONDS": "0",
+            **self.extra_env,
         }
         xephang = Path(sys.executable).with_name("xephang")
         log = self.log_path.open("ab")
@@ -62,6 +74,13 @@ class LiveServer:
             except requests.ConnectionError:
                 time.sleep(0.1)
         raise RuntimeError(f"server did not start in {timeout}s:\n{self.log()}")
+
+    def kill(self) -> None:
+        """kill -9: no shutdown, no flush, as a power cut or a crash would do."""
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait()
+        self.process = None
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -104,3 +123,99 @@ def running(instance: Path, database_url: str) -> Iterator[LiveServer]:
         yield server
     finally:
         server.stop()
+
+
+# -- clients ------------------------------------------------------------------------------
+
+TIMEOUT = 10.0  # seconds, for every HTTP request
+EVENT_TIMEOUT = 5.0  # seconds to wait for a Socket.IO event that must come
+T = TypeVar("T")
+
+
+def http_session() -> requests.Session:
+    """A plain session that ignores proxy settings: traffic stays on 127.0.0.1."""
+    http = requests.Session()
+    http.trust_env = False
+    return http
+
+
+@dataclass
+class Received:
+    """One `change` event as the board received it, with the moment it arrived."""
+
+    at: float
+    message: dict[str, Any]
+
+
+@dataclass
+class Board:
+    """A display board's Socket.IO client: every `change` goes into a queue, stamped with
+    its arrival time (time.monotonic) by the client's own thread."""
+
+    server: LiveServer
+    creds: DemoCredentials
+    changes: queue.Queue[Received] = field(default_factory=queue.Queue)
+    disconnected: threading.Event = field(default_factory=threading.Event)
+    client: socketio.Client = field(init=False)
+
+    def __post_init__(self) -> None:
+        # No automatic reconnection: the test decides when the board comes back, so that
+        # what happens while it is away is really missed.
+        self.client = socketio.Client(reconnection=False)
+        self.client.on("change", self._on_change)
+        self.client.on("disconnect", self._on_disconnect)
+
+    def _on_change(self, message: dict[str, Any]) -> None:
+        self.changes.put(Received(time.monotonic(), message))
+
+    def _on_disconnect(self, *_reason: Any) -> None:
+        self.disconnected.set()
+
+    def connect(self) -> None:
+        self.disconnected.clear()
+        self.client.connect(
+            self.server.url,
+            auth={"device": self.creds.device_tokens["board"]},
+            transports=["websocket"],
+            wait_timeout=5,
+        )
+        assert self.client.connected
+
+    def close(self) -> None:
+        if self.client.connected:
+            self.client.disconnect()
+
+    def next_change(self, timeout: float = EVENT_TIMEOUT) -> Received:
+        try:
+            return self.changes.get(timeout=timeout)
+        except queue.Empty:
+            raise AssertionError(f"no change event within {timeout}s") from None
+
+    def wait_for(self, kind: str, timeout: float = EVENT_TIMEOUT) -> tuple[Received, list[int]]:
+        """The next change of `kind`, and the seqs of every change received up to it."""
+        deadline = time.monotonic() + timeout
+        seqs: list[int] = []
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"no {kind} change within {timeout}s (saw seqs {seqs})")
+            received = self.next_change(left)
+            seqs.append(received.message["seq"])
+            if received.message["kind"] == kind:
+                return received, seqs
+
+    def drain(self) -> list[Received]:
+        drained: list[Received] = []
+        while True:
+            try:
+                drained.append(self.changes.get_nowait())
+            except queue.Empty:
+                return drained
+
+
+def run_all(tasks: Sequence[Callable[[], T]], timeout: float) -> list[T]:
+    """Run the tasks in as many threads, returning their results in order; any exception
+    in a task is raised here."""
+    with ThreadPoolExecutor(max_workers=len(tasks)) as pool:
+        futures = [pool.submit(task) for task in tasks]
+        return [future.result(timeout=timeout) for future in futures]

@@ -29,7 +29,8 @@ export function connectLive({ auth, load, onSnapshot, onChange = () => {}, onTic
   let loading = false;
   let again = false;
   let held = [];
-  const socket = io({ transports: ["websocket"], auth });
+  // Retry every 0.5-2 s: a board must be right again within seconds of a server restart.
+  const socket = io({ transports: ["websocket"], auth, reconnectionDelay: 500, reconnectionDelayMax: 2000 });
 
   async function refresh() {
     if (loading) {

@@ -4,43 +4,29 @@ disconnect and a server restart."""
 
 from __future__ import annotations
 
-import queue
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 import requests
-import socketio
 
 from server.demo import SERVICES, DemoCredentials
 from server.domain.tickets import TicketStatus
 from tests.conftest import Centre
-from tests.live import LiveServer
+from tests.live import TIMEOUT, Board, LiveServer, http_session, run_all
 
 pytestmark = pytest.mark.server
 
-T = TypeVar("T")
-
-TIMEOUT = 10.0  # seconds, for every HTTP request
-EVENT_TIMEOUT = 5.0  # seconds to wait for a Socket.IO event that must come
 PREFIX = {code: prefix for code, _vi, _en, _picto, prefix, _minutes in SERVICES}
 WIDTH = 3  # the demo centre's services all print three digits
 
 
 # -- helpers ------------------------------------------------------------------------------
-
-
-def http_session() -> requests.Session:
-    """A plain session that ignores proxy settings: traffic stays on 127.0.0.1."""
-    http = requests.Session()
-    http.trust_env = False
-    return http
 
 
 def clerk(server: LiveServer, creds: DemoCredentials, username: str) -> requests.Session:
@@ -108,88 +94,6 @@ def counter_on_board(snapshot: dict[str, Any], number: int) -> dict[str, Any]:
             found: dict[str, Any] = counter
             return found
     raise AssertionError(f"counter {number} is not on the board: {snapshot['counters']}")
-
-
-@dataclass
-class Received:
-    """One `change` event as the board received it, with the moment it arrived."""
-
-    at: float
-    message: dict[str, Any]
-
-
-@dataclass
-class Board:
-    """A display board's Socket.IO client: every `change` goes into a queue, stamped with
-    its arrival time (time.monotonic) by the client's own thread."""
-
-    server: LiveServer
-    creds: DemoCredentials
-    changes: queue.Queue[Received] = field(default_factory=queue.Queue)
-    disconnected: threading.Event = field(default_factory=threading.Event)
-    client: socketio.Client = field(init=False)
-
-    def __post_init__(self) -> None:
-        # No automatic reconnection: the test decides when the board comes back, so that
-        # what happens while it is away is really missed.
-        self.client = socketio.Client(reconnection=False)
-        self.client.on("change", self._on_change)
-        self.client.on("disconnect", self._on_disconnect)
-
-    def _on_change(self, message: dict[str, Any]) -> None:
-        self.changes.put(Received(time.monotonic(), message))
-
-    def _on_disconnect(self, *_reason: Any) -> None:
-        self.disconnected.set()
-
-    def connect(self) -> None:
-        self.disconnected.clear()
-        self.client.connect(
-            self.server.url,
-            auth={"device": self.creds.device_tokens["board"]},
-            transports=["websocket"],
-            wait_timeout=5,
-        )
-        assert self.client.connected
-
-    def close(self) -> None:
-        if self.client.connected:
-            self.client.disconnect()
-
-    def next_change(self, timeout: float = EVENT_TIMEOUT) -> Received:
-        try:
-            return self.changes.get(timeout=timeout)
-        except queue.Empty:
-            raise AssertionError(f"no change event within {timeout}s") from None
-
-    def wait_for(self, kind: str, timeout: float = EVENT_TIMEOUT) -> tuple[Received, list[int]]:
-        """The next change of `kind`, and the seqs of every change received up to it."""
-        deadline = time.monotonic() + timeout
-        seqs: list[int] = []
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise AssertionError(f"no {kind} change within {timeout}s (saw seqs {seqs})")
-            received = self.next_change(left)
-            seqs.append(received.message["seq"])
-            if received.message["kind"] == kind:
-                return received, seqs
-
-    def drain(self) -> list[Received]:
-        drained: list[Received] = []
-        while True:
-            try:
-                drained.append(self.changes.get_nowait())
-            except queue.Empty:
-                return drained
-
-
-def run_all(tasks: list[Callable[[], T]], timeout: float) -> list[T]:
-    """Run the tasks in as many threads, returning their results in order; any exception
-    in a task is raised here."""
-    with ThreadPoolExecutor(max_workers=len(tasks)) as pool:
-        futures = [pool.submit(task) for task in tasks]
-        return [future.result(timeout=timeout) for future in futures]
 
 
 # -- kiosks -------------------------------------------------------------------------------
