@@ -1,6 +1,7 @@
 # The two commands of the README:
 #   make demo   install everything, then run the server with the demo centre (SQLite)
-#   make test   install everything (Chromium too), then lint, type-check and run the tests
+#   make test   install everything (Chromium too), then lint, type-check and run the tests,
+#               on SQLite and again on PostgreSQL
 # Everything installs into this folder: .venv/ (Python) and node_modules/ (front end).
 
 PYTHON ?= python3
@@ -42,8 +43,13 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# The second pass runs the whole suite again on PostgreSQL (a database per test, made from
+# a template); it skips without a server there, unless XEPHANG_REQUIRE_SERVICES is set.
+TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+
 test: lint browser
 	$(BIN)/pytest
+	XEPHANG_TEST_DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/pytest
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache

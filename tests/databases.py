@@ -48,7 +48,11 @@ class PostgresDatabases:
 
     def __init__(self, admin_url: str) -> None:
         self.admin: URL = make_url(admin_url)
-        self.engine = create_engine(self.admin, isolation_level="AUTOCOMMIT")
+        self.engine = create_engine(
+            self.admin, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5}
+        )
+        with self.engine.connect():
+            pass  # fail now, clearly, if the server is not there
         self.prefix = f"xephang_test_{uuid.uuid4().hex[:8]}"
 
     def _execute(self, sql: str) -> None:
