@@ -10,7 +10,7 @@ The order, in the words of the centre's rules:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -30,6 +30,16 @@ def queue_key(candidate: Candidate) -> tuple[bool, datetime, int]:
     return (not candidate.is_priority, candidate.queued_at, candidate.ticket_id)
 
 
+def _calling_key(
+    service_rank: Mapping[int, int], favour_priority: bool
+) -> Callable[[Candidate], tuple[bool, int, datetime, int]]:
+    def key(c: Candidate) -> tuple[bool, int, datetime, int]:
+        priority_first = favour_priority and c.is_priority
+        return (not priority_first, service_rank[c.service_id], c.queued_at, c.ticket_id)
+
+    return key
+
+
 def choose_next(
     candidates: Iterable[Candidate],
     service_rank: Mapping[int, int],
@@ -47,12 +57,16 @@ def choose_next(
         return None
     normal_waiting = any(not c.is_priority for c in eligible)
     favour_priority = priority_streak < max_priority_streak or not normal_waiting
+    return min(eligible, key=_calling_key(service_rank, favour_priority))
 
-    def key(c: Candidate) -> tuple[bool, int, datetime, int]:
-        priority_first = favour_priority and c.is_priority
-        return (not priority_first, service_rank[c.service_id], c.queued_at, c.ticket_id)
 
-    return min(eligible, key=key)
+def calling_order(
+    candidates: Iterable[Candidate], service_rank: Mapping[int, int]
+) -> list[Candidate]:
+    """The counter's waiting list in the order it would call it (before the priority bound
+    lets a normal ticket through): what the clerk's screen shows."""
+    eligible = [c for c in candidates if c.service_id in service_rank]
+    return sorted(eligible, key=_calling_key(service_rank, favour_priority=True))
 
 
 def people_ahead(ticket: Candidate, waiting: Iterable[Candidate]) -> int:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from server.domain.errors import NotFound
 from server.domain.numbering import local_day
-from server.domain.selection import people_ahead, queue_key
+from server.domain.selection import calling_order, people_ahead
 from server.domain.tickets import PRIORITY_LABELS, Action, TicketStatus
 from server.models import Counter, Service, Site, Ticket, TicketEvent, User
 from server.services.access import active_ticket, get_site, open_ticket_by_token, site_zone
@@ -150,7 +150,7 @@ def ticket(session: Session, token: str) -> dict[str, Any]:
     """The citizen's phone page: their ticket, its position and estimated wait."""
     current = open_ticket_by_token(session, token)
     seq = _seq(session, current.site_id)
-    session.refresh(current)
+    session.refresh(current)  # read again after seq (PostgreSQL reads each statement afresh)
     site = get_site(session, current.site_id)
     ahead = 0
     estimate = 0
@@ -182,7 +182,7 @@ def counter(session: Session, counter_id: int, now: datetime) -> dict[str, Any]:
     if row is None:
         raise NotFound(f"Không có quầy mã {counter_id}.", f"There is no counter {counter_id}.")
     seq = _seq(session, row.site_id)
-    session.refresh(row)
+    session.refresh(row)  # read again after seq, as in ticket()
     ranks = row.service_rank
     waiting = session.scalars(
         select(Ticket).where(
@@ -191,9 +191,8 @@ def counter(session: Session, counter_id: int, now: datetime) -> dict[str, Any]:
             Ticket.service_id.in_(ranks),
         )
     ).all()
-    ordered = sorted(
-        waiting, key=lambda t: (queue_key(candidate(t))[0], ranks[t.service_id], t.queued_at, t.id)
-    )
+    by_id = {t.id: t for t in waiting}
+    ordered = [by_id[c.ticket_id] for c in calling_order(map(candidate, waiting), ranks)]
     today = local_day(now, site_zone(row.site))
     served_today = session.scalar(
         select(func.count(Ticket.id)).where(

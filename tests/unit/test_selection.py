@@ -1,6 +1,6 @@
 from datetime import UTC, datetime, timedelta
 
-from server.domain.selection import Candidate, choose_next, people_ahead
+from server.domain.selection import Candidate, calling_order, choose_next, people_ahead
 
 T0 = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
 LAND, CIVIL, CERT = 1, 2, 3
@@ -98,3 +98,15 @@ def test_a_transferred_citizen_keeps_the_place_of_the_first_issue_time() -> None
     # Transferred at minute 40 but first issued at minute 1: ahead of those issued later.
     transferred = Candidate(50, CIVIL, False, T0 + timedelta(minutes=1))
     assert pick([ticket(20, 30, CIVIL), transferred], {CIVIL: 0}) == 50
+
+
+def test_the_clerks_list_shows_the_calling_order() -> None:
+    ranks = {CIVIL: 0, CERT: 1}
+    queue = [
+        ticket(1, 0, CERT),
+        ticket(2, 5, CIVIL),
+        ticket(3, 9, CERT, priority=True),
+        ticket(4, 1, CIVIL),
+        ticket(5, 2, LAND),  # not served here
+    ]
+    assert [c.ticket_id for c in calling_order(queue, ranks)] == [3, 4, 2, 1]
