@@ -29,6 +29,13 @@ def run_migrations_offline() -> None:
 
 
 def run_migrations_online() -> None:
+    given = config.attributes.get("connection")
+    if given is not None:  # server.migrate.upgrade's connection, which serialises migrations
+        context.configure(connection=given, target_metadata=target_metadata, render_as_batch=True)
+        with context.begin_transaction():
+            context.run_migrations()
+        given.commit()
+        return
     engine = create_engine(database_url())
     with engine.connect() as connection:
         context.configure(

@@ -3,8 +3,14 @@ concurrent writers (WAL, a busy timeout, write transactions that begin IMMEDIATE
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -12,6 +18,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import IntegrityError
 
+from server.config import _secret_key
 from server.db import Database
 from server.migrate import upgrade
 from server.models import Base, Ticket
@@ -92,3 +99,41 @@ def test_times_come_back_in_utc_whatever_was_stored(database: Database, centre: 
     with pytest.raises(Exception, match="naive"), database.write_session() as session:
         session.add(naive)
         session.commit()
+
+
+def test_workers_starting_together_migrate_once_without_tripping_over_each_other(
+    fresh_database_url: str, tmp_path: Path
+) -> None:
+    env = {
+        **os.environ,
+        "XEPHANG_DATABASE_URL": fresh_database_url,
+        "XEPHANG_INSTANCE": str(tmp_path),
+    }
+    xephang = Path(sys.executable).with_name("xephang")
+    workers = [
+        subprocess.Popen(
+            [str(xephang), "init"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
+        for _ in range(4)
+    ]
+    outputs = [w.communicate(timeout=60)[0].decode() for w in workers]
+    assert [w.returncode for w in workers] == [0, 0, 0, 0], outputs
+    engine = create_engine(fresh_database_url)
+    with engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+    engine.dispose()
+    assert diff == [] and len(versions) == 1
+
+
+def test_workers_starting_together_share_one_generated_secret_key(tmp_path: Path) -> None:
+    start = threading.Barrier(8)
+
+    def worker() -> str:
+        start.wait()
+        return _secret_key(tmp_path)
+
+    with ThreadPoolExecutor(8) as pool:
+        keys = list(pool.map(lambda _: worker(), range(8)))
+    assert len(set(keys)) == 1 and len(keys[0]) == 64
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["secret_key"]
