@@ -1,21 +1,27 @@
 """The kiosk: a citizen picks a service (and a priority category, if one applies) and gets
-a number. Authenticated by the kiosk's device token, never by a person."""
+a number, on paper if the kiosk has a printer. Authenticated by the kiosk's device token,
+never by a person."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Blueprint, jsonify, render_template, request
 
+from kiosk import spooler
 from server.api.input import enum_field, json_body, required_id
 from server.api.jsonify import plain
 from server.auth import csrf, request_device
+from server.domain.printing import PrinterStatus
 from server.domain.roles import DeviceKind
 from server.domain.tickets import Channel, Priority
 from server.runtime import runtime
-from server.services import snapshots
+from server.services import printing, snapshots
 from server.services.tickets import issue_ticket
 from server.views.phone import phone_url, qr_url
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("kiosk", __name__)
 
@@ -48,4 +54,15 @@ def issue() -> Any:
     ticket = plain(issued)
     ticket["phone_url"] = phone_url(issued.token)
     ticket["qr_url"] = qr_url(issued.token)
-    return jsonify({"ticket": ticket}), 201
+    # The ticket is committed: whatever happens to its paper now, the citizen must get the
+    # number, so no failure of printing may turn this answer into an error.
+    rt = runtime()
+    try:
+        order = None
+        if device.has_printer:
+            order = printing.print_ticket(rt.uow(), device.id, issued.ticket_id, phone_url)
+        outcome = spooler.dispatch(rt, order)
+    except Exception as error:
+        log.exception("printing ticket %s failed", issued.number)
+        outcome = spooler.PrintOutcome(None, "failed", PrinterStatus.ERROR, type(error).__name__)
+    return jsonify({"ticket": ticket, "printing": outcome.json()}), 201

@@ -81,6 +81,7 @@ def _register_blueprints(app: Flask) -> None:
     from server.views.counter import bp as counter_bp
     from server.views.home import bp as home_bp
     from server.views.phone import bp as phone_bp
+    from server.views.printing import bp as printing_bp
 
-    for bp in (home_bp, auth_bp, kiosk_bp, display_bp, counter_bp, phone_bp):
+    for bp in (home_bp, auth_bp, kiosk_bp, display_bp, counter_bp, phone_bp, printing_bp):
         app.register_blueprint(bp)

@@ -123,6 +123,8 @@ class DeviceIdentity:
     site_id: int
     kind: DeviceKind
     name: str
+    # Known with the token, so a kiosk without a printer costs no query more per ticket.
+    has_printer: bool = False
 
 
 def device_by_token(token: str | None, kind: DeviceKind | None = None) -> DeviceIdentity:
@@ -146,7 +148,13 @@ def device_by_token(token: str | None, kind: DeviceKind | None = None) -> Device
                 "Thiết bị này không được dùng cho màn hình này.",
                 "This device is not registered for this screen.",
             )
-        return DeviceIdentity(device.id, device.site_id, DeviceKind(device.kind), device.name)
+        return DeviceIdentity(
+            device.id,
+            device.site_id,
+            DeviceKind(device.kind),
+            device.name,
+            has_printer=bool(device.printer_url),
+        )
 
 
 def request_device(kind: DeviceKind) -> DeviceIdentity:

@@ -1,4 +1,5 @@
-"""The `xephang` command: serve, init, demo, create-user, create-device, expire."""
+"""The `xephang` command: serve, init, demo, create-user, create-device, expire; for
+printing: devices, set-printer, print-sample, and agent (the kiosk print agent)."""
 
 from __future__ import annotations
 
@@ -190,3 +191,134 @@ def expire(closing: bool) -> None:
     uow = UnitOfWork(db)
     total = sum(expire_leftovers(uow, site_id, closing or None) for site_id in all_site_ids(uow))
     click.echo(f"Expired {total} tickets.")
+
+
+# -- printing -----------------------------------------------------------------------------
+
+
+@cli.command()
+def devices() -> None:
+    """List the registered devices, with each kiosk's printer and its status."""
+    from server.models import Device, Site
+
+    _, db = _database()
+    with db.reading() as session:
+        rows = session.execute(
+            select(Device, Site.code).join(Site, Site.id == Device.site_id).order_by(Device.id)
+        ).all()
+        for device, site_code in rows:
+            line = f"{device.id:>4}  {site_code:<12} {device.kind:<7} {device.name}"
+            if device.printer_url:
+                line += (
+                    f"  [{device.printer_url} {device.printer_mode} {device.printer_width}:"
+                    f" {device.printer_status}]"
+                )
+            click.echo(line)
+    db.dispose()
+
+
+@cli.command("set-printer")
+@click.option("--device-id", type=int, required=True, help="The kiosk (see `xephang devices`).")
+@click.option(
+    "--printer",
+    "printer_url",
+    required=True,
+    help="tcp://HOST:9100, usb://VID:PID, serial:///dev/ttyUSB0?baudrate=9600, "
+    "file:///dev/usb/lp0, dummy://, or '' for none.",
+)
+@click.option("--width", type=int, help="Dots per line: 576 for 80 mm paper, 384 for 58 mm.")
+@click.option("--mode", type=click.Choice(["image", "text"]), help="image (default) or text.")
+def set_printer(device_id: int, printer_url: str, width: int | None, mode: str | None) -> None:
+    """Give a kiosk its ticket printer."""
+    from server.domain.errors import DomainError
+    from server.domain.printing import PrintMode
+    from server.services.printing import set_printer as set_kiosk_printer
+    from server.services.unit_of_work import UnitOfWork
+
+    _, db = _database()
+    try:
+        settings = set_kiosk_printer(
+            UnitOfWork(db), device_id, printer_url, width, PrintMode(mode) if mode else None
+        )
+    except DomainError as error:
+        raise click.UsageError(error.message_en) from error
+    finally:
+        db.dispose()
+    printer = settings.printer_url or "no printer"
+    click.echo(f"{settings.name}: {printer} ({settings.mode}, {settings.width} dots)")
+
+
+@cli.command("print-sample")
+@click.option("--printer", "printer_url", default="dummy://", show_default=True)
+@click.option("--width", type=int, default=576, show_default=True)
+@click.option("--mode", type=click.Choice(["image", "text"]), default="image", show_default=True)
+@click.option("--centre", default="Trung tâm Phục vụ hành chính công", show_default=True)
+@click.option("--png", type=click.Path(dir_okay=False), help="Also save the ticket as a PNG.")
+def print_sample(printer_url: str, width: int, mode: str, centre: str, png: str | None) -> None:
+    """Print a sample ticket straight to a printer, without the server (to check a printer
+    and its URL while installing a kiosk)."""
+    from datetime import datetime
+
+    from kiosk.printer_url import BadPrinterUrl, parse_printer_url
+    from kiosk.printers import deliver, encode_ticket
+    from kiosk.ticket_layout import TicketContent, render_ticket
+    from server.domain.printing import PrintMode
+    from server.services.printing import TEST_CLOSING, TEST_NUMBER, TEST_SERVICE
+
+    try:
+        url = parse_printer_url(printer_url)
+    except BadPrinterUrl as error:
+        raise click.UsageError(error.message_en) from error
+    content = TicketContent(
+        centre=centre,
+        service=TEST_SERVICE,
+        number=TEST_NUMBER,
+        issued_at=datetime.now(),
+        phone_url="https://dichvucong.gov.vn/",
+        people_ahead=0,
+        estimated_wait_minutes=0,
+        closing_line=TEST_CLOSING,
+    )
+    if png:
+        render_ticket(content, width).save(png)
+    try:
+        data = encode_ticket(content, url, width, PrintMode(mode))
+    except BadPrinterUrl as error:
+        raise click.UsageError(error.message_en) from error
+    result = deliver(url, data)
+    click.echo(f"{url}: {'printed' if result.ok else 'FAILED'} ({result.status}) {result.detail}")
+    if not result.ok:
+        sys.exit(1)
+
+
+@cli.command()
+@click.option("--server", required=True, help="The XepHang server, e.g. http://192.168.1.10:8000")
+@click.option(
+    "--token",
+    envvar="XEPHANG_DEVICE_TOKEN",
+    required=True,
+    help="The kiosk's device token (or XEPHANG_DEVICE_TOKEN, kept out of the process list).",
+)
+@click.option("--printer", "printer_url", required=True, help="usb://VID:PID, serial://…, file://…")
+@click.option(
+    "--status-seconds",
+    type=float,
+    default=15.0,
+    show_default=True,
+    help="How often the printer's status is checked and reported.",
+)
+def agent(server: str, token: str, printer_url: str, status_seconds: float) -> None:
+    """The kiosk print agent: prints its kiosk's tickets on a USB or serial printer."""
+    from kiosk.agent import PrintAgent
+    from kiosk.printer_url import BadPrinterUrl, parse_printer_url
+
+    try:
+        url = parse_printer_url(printer_url)
+    except BadPrinterUrl as error:
+        raise click.UsageError(error.message_en) from error
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    print_agent = PrintAgent(server, token, url, status_seconds)
+    try:
+        print_agent.run()
+    except KeyboardInterrupt:
+        print_agent.stop()

@@ -29,6 +29,13 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from server.domain.numbering import NumberFormat
+from server.domain.printing import (
+    WIDTH_80MM,
+    PrinterStatus,
+    PrintJobKind,
+    PrintJobStatus,
+    PrintMode,
+)
 from server.domain.roles import CounterState, DeviceKind, Role
 from server.domain.tickets import Channel, Priority, TicketStatus
 
@@ -201,6 +208,21 @@ class Device(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The kiosk's ticket printer (see kiosk/printer_url.py and docs/PRINTING.md).
+    printer_mode: Mapped[PrintMode] = mapped_column(
+        String(8), default=PrintMode.IMAGE, server_default=PrintMode.IMAGE.value
+    )
+    printer_width: Mapped[int] = mapped_column(
+        Integer, default=WIDTH_80MM, server_default=str(WIDTH_80MM)
+    )
+    printer_status: Mapped[PrinterStatus] = mapped_column(
+        String(16), default=PrinterStatus.UNKNOWN, server_default=PrinterStatus.UNKNOWN.value
+    )
+    printer_detail: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    printer_status_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The Socket.IO session of the print agent driving this kiosk's USB or serial printer,
+    # while it is connected; any worker can tell from it whether a job can be sent.
+    agent_sid: Mapped[str | None] = mapped_column(String(64))
 
     site: Mapped[Site] = relationship()
 
@@ -282,3 +304,24 @@ class TicketEvent(Base):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id"))
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class PrintJob(Base):
+    """One ticket sent to one kiosk's printer: printed at issue, reprinted by staff, or a
+    test print. A failed job never takes its ticket with it: the ticket was committed
+    before the job was created."""
+
+    __tablename__ = "print_jobs"
+    __table_args__ = (Index("ix_print_jobs_device_id", "device_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id"))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    kind: Mapped[PrintJobKind] = mapped_column(String(16))
+    status: Mapped[PrintJobStatus] = mapped_column(String(16))
+    error: Mapped[str] = mapped_column(String(300), default="")
+    size: Mapped[int] = mapped_column(Integer, default=0)  # bytes sent to the printer
+    requested_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

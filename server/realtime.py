@@ -5,11 +5,17 @@ Rooms:
 - ``manager:<site>``  managers' live hall
 - ``counters:<site>`` every clerk screen of the site; ``counter:<id>`` one counter
 - ``ticket:<token>``  one citizen's phone page
+- ``kiosk:<device>``  one kiosk's screen: how its print jobs went (``printing`` events)
+- ``printer:<device>`` the print agent of that kiosk's USB or serial printer (``print`` jobs)
 
 Every committed change is sent as a ``change`` event to the site's board, manager and
 counter rooms, with the site's sequence number; the ticket concerned also gets a
 ``ticket`` event in its own room. Clients fetch a snapshot over HTTP when they connect,
 and again when they see a gap in the sequence, so a lost event never leaves a screen wrong.
+
+A print agent connects with ``auth={"printer": <kiosk token>, "status": ...}``, receives
+``print`` events ``{job_id, data}`` (the ESC/POS bytes), answers each with ``printed``
+``{job_id, ok, status, detail, size}``, and reports ``printer_status`` ``{status, detail}``.
 """
 
 from __future__ import annotations
@@ -25,9 +31,11 @@ from sqlalchemy import update
 
 from server.auth import StaffUser, device_by_token
 from server.domain.errors import DomainError
+from server.domain.printing import PrinterStatus
 from server.domain.roles import DeviceKind, Role
 from server.models import Device, utcnow
 from server.runtime import runtime
+from server.services import printing
 from server.services.access import counter_for_user, open_ticket_by_token
 from server.services.changes import Change
 
@@ -56,12 +64,29 @@ def ticket_room(token: str) -> str:
     return f"ticket:{token}"
 
 
+def kiosk_room(device_id: int) -> str:
+    return f"kiosk:{device_id}"
+
+
+def printer_room(device_id: int) -> str:
+    return f"printer:{device_id}"
+
+
+# The kiosk each connected print agent prints for, by Socket.IO session: the agent's events
+# arrive on its own connection, so this worker always holds the entry.
+_agents: dict[str, int] = {}
+
+
 def publish(changes: Sequence[Change]) -> None:
     """Send committed changes to their rooms. Called by the UnitOfWork after commit; a
     failure here is logged, never raised: the change is already safe in the database and
     clients will resync."""
     for change in changes:
         try:
+            if change.kiosk_id is not None and change.kiosk_message:
+                socketio.emit("printing", change.kiosk_message, to=kiosk_room(change.kiosk_id))
+            if not change.site_wide:
+                continue
             message = change.message()
             rooms = [
                 board_room(change.site_id),
@@ -90,6 +115,8 @@ def _join_as_device(token: str) -> None:
     if device.kind not in (DeviceKind.BOARD, DeviceKind.KIOSK):
         raise _refuse("Thiết bị này không xem được bảng.", "This device cannot watch the board.")
     join_room(board_room(device.site_id))
+    if device.kind == DeviceKind.KIOSK:
+        join_room(kiosk_room(device.id))
     with runtime().uow() as uow:
         uow.session.execute(
             update(Device).where(Device.id == device.id).values(last_seen_at=utcnow())
@@ -118,12 +145,42 @@ def _join_as_manager(user: StaffUser, site_id: int) -> None:
     join_room(manager_room(site_id))
 
 
+def _printer_status(value: object) -> PrinterStatus:
+    if not isinstance(value, str):
+        return PrinterStatus.UNKNOWN
+    return {s.value: s for s in PrinterStatus}.get(value, PrinterStatus.UNKNOWN)
+
+
+def _detail(value: object) -> str:
+    return value[: printing.MAX_DETAIL] if isinstance(value, str) else ""
+
+
+def _join_as_agent(token: str, auth: dict[str, Any]) -> None:
+    device = device_by_token(token, DeviceKind.KIOSK)
+    sid: str = request.sid  # type: ignore[attr-defined]
+    replaced = printing.connect_agent(
+        runtime().uow(),
+        device.id,
+        sid,
+        _printer_status(auth.get("status")),
+        _detail(auth.get("detail")),
+    )
+    _agents[sid] = device.id
+    join_room(printer_room(device.id))
+    if replaced is not None:
+        # The newest connection wins (the old one may be a dead link not yet noticed);
+        # through the message queue, this reaches the worker that holds the old one.
+        socketio.server.disconnect(replaced, namespace="/")
+
+
 @socketio.on("connect")
 def on_connect(auth: dict[str, Any] | None = None) -> None:
     """Join the rooms the client's credentials allow; refuse anything else."""
     auth = auth if isinstance(auth, dict) else {}
     try:
-        if isinstance(auth.get("device"), str):
+        if isinstance(auth.get("printer"), str):
+            _join_as_agent(auth["printer"], auth)
+        elif isinstance(auth.get("device"), str):
             _join_as_device(auth["device"])
         elif isinstance(auth.get("ticket"), str):
             _join_as_phone(auth["ticket"])
@@ -140,3 +197,50 @@ def on_connect(auth: dict[str, Any] | None = None) -> None:
 
 def _is_id(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+@socketio.on("disconnect")
+def on_disconnect(reason: object = None) -> None:
+    """A print agent that leaves leaves its printer without a driver: a fault."""
+    sid: str = request.sid  # type: ignore[attr-defined]
+    device_id = _agents.pop(sid, None)
+    if device_id is not None:
+        try:
+            printing.disconnect_agent(runtime().uow(), device_id, sid)
+        except Exception:  # the server may be shutting down; the agent's next connect fixes it
+            log.exception("could not record the print agent of kiosk %s leaving", device_id)
+
+
+@socketio.on("printed")
+def on_printed(message: object) -> None:
+    """A print agent's answer for one job."""
+    device_id = _agents.get(request.sid)  # type: ignore[attr-defined]
+    if device_id is None or not isinstance(message, dict) or not _is_id(message.get("job_id")):
+        return
+    size = message.get("size")
+    try:
+        printing.finish_print_job(
+            runtime().uow(),
+            message["job_id"],
+            message.get("ok") is True,
+            _printer_status(message.get("status")),
+            _detail(message.get("detail")),
+            size=size if isinstance(size, int) and not isinstance(size, bool) else 0,
+            device_id=device_id,
+        )
+    except DomainError as error:
+        log.warning("print agent of kiosk %s: %s", device_id, error.message_en)
+
+
+@socketio.on("printer_status")
+def on_printer_status(message: object) -> None:
+    """A print agent's report of its printer (a change, or its periodic heartbeat)."""
+    device_id = _agents.get(request.sid)  # type: ignore[attr-defined]
+    if device_id is None or not isinstance(message, dict):
+        return
+    printing.report_printer_status(
+        runtime().uow(),
+        device_id,
+        _printer_status(message.get("status")),
+        _detail(message.get("detail")),
+    )

@@ -65,3 +65,7 @@ class NumberRangeExhausted(DomainError):
 
 class QueueEmpty(DomainError):
     code = "queue_empty"
+
+
+class NoPrinter(DomainError):
+    code = "no_printer"

@@ -111,3 +111,15 @@ def open_ticket_by_token(session: Session, token: str, lock: bool = False) -> Ti
     if ticket is None:
         raise NotFound("Không tìm thấy số thứ tự này.", "This ticket was not found.")
     return ticket
+
+
+def may_handle_ticket(user: User, ticket: Ticket) -> bool:
+    """Managers and admins may see and reprint any ticket; a clerk those of the services
+    of the counters they work at."""
+    if user.role in (Role.ADMIN, Role.MANAGER):
+        return True
+    return any(
+        link.service_id == ticket.service_id
+        for counter in user.counters
+        for link in counter.service_links
+    )

@@ -13,6 +13,10 @@ class Change:
     `public` is what anyone in the hall may see (it is what the board shows); `tokens` are
     the phone tokens of the tickets concerned and are never broadcast to a shared room.
     `seq` is the site's event sequence number, set at commit.
+
+    A change that is not `site_wide` (how one print job went) goes only to its kiosk's own
+    room, as `kiosk_message`: it changes no screen of the hall, so it takes no sequence
+    number and makes no screen fetch a snapshot.
     """
 
     site_id: int
@@ -22,6 +26,9 @@ class Change:
     public: dict[str, Any] = field(default_factory=dict)
     tokens: tuple[str, ...] = ()
     seq: int = 0
+    site_wide: bool = True
+    kiosk_id: int | None = None
+    kiosk_message: dict[str, Any] = field(default_factory=dict)
 
     def message(self) -> dict[str, Any]:
         return {

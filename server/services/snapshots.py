@@ -18,6 +18,7 @@ from server.domain.numbering import local_day
 from server.domain.selection import calling_order, people_ahead
 from server.domain.tickets import PRIORITY_LABELS, Action, TicketStatus
 from server.models import Counter, Service, Site, Ticket, TicketEvent, User
+from server.services import printing
 from server.services.access import active_ticket, get_site, open_ticket_by_token, site_zone
 from server.services.counters import public_counter
 from server.services.tickets import candidate, estimate_for, public_ticket
@@ -227,7 +228,8 @@ def counter(session: Session, counter_id: int, now: datetime) -> dict[str, Any]:
 
 def manager(session: Session, site_id: int) -> dict[str, Any]:
     """The live hall: every counter with its clerk and current ticket, every queue with its
-    length and longest wait."""
+    length and longest wait, every kiosk printer with its status (a fault shows until it
+    clears)."""
     seq = _seq(session, site_id)
     site = get_site(session, site_id)
     oldest = dict(
@@ -252,4 +254,10 @@ def manager(session: Session, site_id: int) -> dict[str, Any]:
                 "current": _current_at(session, c),
             }
         )
-    return {"seq": seq, "site": _site_info(site), "counters": counters, "services": services}
+    return {
+        "seq": seq,
+        "site": _site_info(site),
+        "counters": counters,
+        "services": services,
+        "printers": printing.printers(session, site.id),
+    }

@@ -80,7 +80,7 @@ class UnitOfWork:
         """Stamp each site's changes with its next sequence number, commit, then publish."""
         session = self.session
         changes = self._changes
-        for site_id in sorted({c.site_id for c in changes}):
+        for site_id in sorted({c.site_id for c in changes if c.site_wide}):
             seq = session.execute(
                 update(Site)
                 .where(Site.id == site_id)
@@ -88,7 +88,7 @@ class UnitOfWork:
                 .returning(Site.event_seq)
             ).scalar_one()
             for change in changes:
-                if change.site_id == site_id:
+                if change.site_id == site_id and change.site_wide:
                     change.seq = seq
         session.commit()
         self._changes = []

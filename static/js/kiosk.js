@@ -7,9 +7,12 @@ const token = root.dataset.device || localStorage.getItem("xephang.kiosk.device"
 if (root.dataset.device) localStorage.setItem("xephang.kiosk.device", root.dataset.device);
 const headers = { "X-Device-Token": token };
 const RESULT_SECONDS = 20;
+// When the paper did not come out the screen is the ticket: long enough to photograph it.
+const SCREEN_TICKET_SECONDS = 60;
 
 let chosenService = null;
 let resetTimer = null;
+let shownJob = null; // the print job of the ticket on screen, if it is being printed
 
 const $ = (id) => document.getElementById(id);
 
@@ -58,28 +61,45 @@ async function issue(priority) {
       headers: { ...headers, "Content-Type": "application/json" },
       body: JSON.stringify({ service_id: chosenService.id, priority }),
     });
-    showResult(body.ticket);
+    showResult(body.ticket, body.printing);
   } catch (error) {
     message(error.status ? error.message : "Không kết nối được máy chủ. Vui lòng thử lại hoặc hỏi cán bộ.");
     show("step-service");
   }
 }
 
-function showResult(ticket) {
+function showResult(ticket, printing) {
   $("result-number").textContent = ticket.number;
   $("result-service").textContent = ticket.service_name_vi;
   $("result-priority").hidden = !ticket.priority;
   $("result-ahead").textContent = `Trước bạn: ${ticket.people_ahead} người`;
   $("result-wait").textContent = `Thời gian chờ dự kiến: ${ticket.estimated_wait_minutes} phút`;
   $("result-qr").src = ticket.qr_url;
+  shownJob = printing && printing.job_id;
+  showPrinting(printing);
   show("step-result");
+}
+
+// How the paper is doing: being printed, printed, or not coming (then the screen is the
+// ticket). A failure after the answer arrives as a `printing` event on the kiosk's socket.
+function showPrinting(printing) {
+  const status = printing ? printing.status : "none";
+  const failed = status === "failed";
+  $("step-result").classList.toggle("screen-ticket", failed);
+  $("print-trouble").hidden = !failed;
+  const words = { queued: "Đang in vé…", printing: "Đang in vé…", printed: "Mời bạn nhận vé in." };
+  $("print-status").textContent = words[status] || "";
+  $("print-status").hidden = !words[status];
   clearTimeout(resetTimer);
-  resetTimer = setTimeout(reset, RESULT_SECONDS * 1000);
+  resetTimer = setTimeout(reset, (failed ? SCREEN_TICKET_SECONDS : RESULT_SECONDS) * 1000);
 }
 
 function reset() {
   clearTimeout(resetTimer);
   chosenService = null;
+  shownJob = null;
+  $("step-result").classList.remove("screen-ticket");
+  $("print-trouble").hidden = true;
   show("step-service");
 }
 
@@ -95,4 +115,8 @@ const live = connectLive({
   onStatus: (online, error) => {
     $("connection").textContent = online ? "" : trouble(error);
   },
+});
+
+live.socket.on("printing", (job) => {
+  if (shownJob && job.job_id === shownJob && !$("step-result").hidden) showPrinting(job);
 });

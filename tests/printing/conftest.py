@@ -1,0 +1,154 @@
+"""Printing fixtures: the demo kiosk's printer settings, sample tickets, and a fake network
+printer (a TCP server on 127.0.0.1 that answers ESC/POS status requests as told)."""
+
+from __future__ import annotations
+
+import queue
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from kiosk import spooler
+from kiosk.ticket_layout import TicketContent
+from server.db import Database
+from server.demo import DemoCredentials
+from server.domain.printing import PrintMode
+from server.models import Device
+from server.services.printing import set_printer
+from server.services.unit_of_work import UnitOfWork
+from tests.live import free_port
+
+PAPER_STATUS = b"\x10\x04\x04"
+PRINTER_STATUS = b"\x10\x04\x01"
+# Answers of an Epson-like printer: bits 1 and 4 are always set.
+PAPER_OK, PAPER_NEAR_END, PAPER_OUT = 0x12, 0x1E, 0x7E
+ON_LINE = 0x12
+
+VIETNAMESE_LETTERS = (
+    "aàảãáạăằẳẵắặâầẩẫấậbcdđeèẻẽéẹêềểễếệghiìỉĩíịklmnoòỏõóọôồổỗốộơờởỡớợpqrstuùủũúụưừửữứựvxyỳỷỹýỵ"
+)
+ALL_LETTERS = VIETNAMESE_LETTERS + VIETNAMESE_LETTERS.upper()
+
+SetPrinter = Callable[..., None]
+
+
+@pytest.fixture(autouse=True)
+def quick_agent_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A job handed to a print agent that never answers fails after 1 s, not 15: no
+    background task outlives its test by long (and speaks into the next one's rooms)."""
+    monkeypatch.setattr(spooler, "ACK_SECONDS", 1.0)
+
+
+@pytest.fixture
+def kiosk_id(database: Database, creds: DemoCredentials) -> int:
+    with database.reading() as session:
+        return session.scalars(
+            select(Device.id).where(Device.site_id == creds.site_id, Device.kind == "kiosk")
+        ).one()
+
+
+@pytest.fixture
+def give_printer(database: Database, kiosk_id: int) -> SetPrinter:
+    """Set the demo kiosk's printer, as `xephang set-printer` would."""
+
+    def give(url: str, width: int | None = None, mode: PrintMode | None = None) -> None:
+        set_printer(UnitOfWork(database), kiosk_id, url, width, mode)
+
+    return give
+
+
+def sample(**changes: Any) -> TicketContent:
+    """A priority ticket of the demo centre with the longest service name: the worst case
+    for wrapping and for size."""
+    fields: dict[str, Any] = {
+        "centre": "Trung tâm Phục vụ hành chính công phường Tân Định",
+        "service": "Lao động - Thương binh và Xã hội",
+        "number": "D012",
+        "issued_at": datetime(2026, 11, 26, 9, 5),
+        "phone_url": "http://192.168.100.200:8000/t/AbCdEfGhIjKlMnOpQrStUv",
+        "people_ahead": 3,
+        "estimated_wait_minutes": 15,
+        "priority": "Người có công với cách mạng",
+    }
+    return TicketContent(**{**fields, **changes})
+
+
+class FakePrinter:
+    """A network ESC/POS printer on 127.0.0.1: answers the status requests sent before a
+    job (as `paper` and `online` say, after `delay` seconds; `silent` answers nothing),
+    then keeps everything else of the connection as one job. `connections` counts the
+    connections it has finished with."""
+
+    def __init__(self, port: int | None = None) -> None:
+        self.paper = PAPER_OK
+        self.online = ON_LINE
+        self.silent = False
+        self.delay = 0.0
+        self.connections = 0
+        self.jobs: queue.Queue[bytes] = queue.Queue()
+        self.status_requests: list[bytes] = []
+        self.server = socket.create_server(("127.0.0.1", port or free_port()))
+        self.server.settimeout(0.2)
+        self.port = int(self.server.getsockname()[1])
+        self.url = f"tcp://127.0.0.1:{self.port}"
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                connection, _ = self.server.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            with connection:
+                connection.settimeout(5)
+                self._handle(connection)
+            self.connections += 1
+
+    def _handle(self, connection: socket.socket) -> None:
+        received = b""
+        try:
+            while True:
+                chunk = connection.recv(65536)
+                if not chunk:
+                    break
+                received += chunk
+                # Real-time requests come first, each answered at once.
+                while received[:3] in (PAPER_STATUS, PRINTER_STATUS):
+                    self.status_requests.append(received[:3])
+                    if not self.silent:
+                        time.sleep(self.delay)
+                        answer = self.paper if received[:3] == PAPER_STATUS else self.online
+                        connection.sendall(bytes((answer,)))
+                    received = received[3:]
+        except OSError:
+            pass
+        if received:
+            self.jobs.put(received)
+
+    def next_job(self, timeout: float = 5.0) -> bytes:
+        try:
+            return self.jobs.get(timeout=timeout)
+        except queue.Empty:
+            raise AssertionError(f"the printer received no job within {timeout}s") from None
+
+    def close(self) -> None:
+        self._stop.set()
+        self.server.close()
+        self._thread.join(timeout=5)
+
+
+@pytest.fixture
+def fake_printer() -> Iterator[FakePrinter]:
+    printer = FakePrinter()
+    yield printer
+    printer.close()
