@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, abort, send_from_directory
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
 from server.api import errors
@@ -48,6 +49,16 @@ def create_app(
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    if config.proxies:
+        # Behind nginx: phone links in QR codes get the public scheme and host, and logs
+        # the citizen's address, not the proxy's.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app,
+            x_for=config.proxies,
+            x_proto=config.proxies,
+            x_host=config.proxies,
+        )
 
     db = Database(config.database_url)
     app.extensions["xephang"] = Runtime(config, db, publisher or publish, clock)

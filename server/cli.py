@@ -7,7 +7,7 @@ import logging
 import sys
 
 import click
-from sqlalchemy import select
+from sqlalchemy import make_url, select
 
 from server.config import Config
 from server.db import Database
@@ -31,7 +31,8 @@ def _database() -> tuple[Config, Database]:
 def init() -> None:
     """Create the database, or bring it up to date with the migrations."""
     config, _ = _database()
-    click.echo(f"Database up to date: {config.database_url}")
+    shown = make_url(config.database_url).render_as_string(hide_password=True)
+    click.echo(f"Database up to date: {shown}")
 
 
 @cli.command()

@@ -44,6 +44,9 @@ class Config:
     message_queue_channel: str = "xephang"
     public_url: str | None = None
     node_modules: Path = field(default_factory=lambda: PROJECT_ROOT / "node_modules")
+    # How many reverse proxies (nginx) stand in front and may be trusted for the client's
+    # address, scheme and host (X-Forwarded-*); 0 when clients reach the server directly.
+    proxies: int = 0
     max_content_length: int = 64 * 1024
     # How often the server expires leftovers; 0 turns the sweeper off (with several workers,
     # one sweeping is enough; tests that must not depend on the time of day turn it off).
@@ -65,6 +68,7 @@ class Config:
             "message_queue_channel": os.environ.get("XEPHANG_MESSAGE_QUEUE_CHANNEL", "xephang"),
             "public_url": os.environ.get("XEPHANG_PUBLIC_URL") or None,
             "sweep_seconds": float(os.environ.get("XEPHANG_SWEEP_SECONDS", "60")),
+            "proxies": int(os.environ.get("XEPHANG_PROXIES", "0")),
         }
         if "XEPHANG_NODE_MODULES" in os.environ:
             values["node_modules"] = Path(os.environ["XEPHANG_NODE_MODULES"])

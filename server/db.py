@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -45,9 +46,21 @@ class Database:
         self.engine = create_engine(url, echo=echo, pool_pre_ping=not url.startswith("sqlite"))
         if self.engine.dialect.name == "sqlite":
             _configure_sqlite(self.engine)
+        if self.engine.dialect.name == "postgresql":
+            self._warm_up_adapters()
         write_engine = self.engine.execution_options(write=True)
         self._reader = sessionmaker(self.engine, expire_on_commit=False)
         self._writer = sessionmaker(write_engine, expire_on_commit=False)
+
+    def _warm_up_adapters(self) -> None:
+        # psycopg builds its type adapters on first use, and threads making their first
+        # queries at once can race there ("cannot adapt type 'date'", psycopg issue 1230):
+        # use each type once, before any thread does.
+        with self.engine.connect() as connection:
+            connection.execute(
+                text("SELECT CAST(:day AS date), CAST(:moment AS timestamp), :number, :word"),
+                {"day": date(2026, 1, 1), "moment": datetime(2026, 1, 1), "number": 1, "word": "x"},
+            )
 
     @property
     def dialect(self) -> str:

@@ -189,15 +189,16 @@ def make_app(
     instance: Path, database_url: str, creds: DemoCredentials, clock: FakeClock
 ) -> AppFactory:
     """The app on the test's database and clock, in threading mode; `publisher=None`
-    keeps the real Socket.IO publisher."""
+    keeps the real Socket.IO publisher; keyword arguments override Config's settings."""
 
-    def make(publisher: Published | None = None) -> Flask:
+    def make(publisher: Published | None = None, **settings: Any) -> Flask:
         config = Config(
             instance_path=instance,
             database_url=database_url,
             secret_key="test-secret-key-not-for-production",
             async_mode="threading",
             testing=True,
+            **settings,
         )
         return create_app(config, publisher=publisher, clock=clock)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import select
+from sqlalchemy import make_url, select
 
 from server.auth import token_hash
 from server.cli import cli
@@ -99,3 +99,15 @@ def test_create_user_and_device(run: Run, tmp_path: Path) -> None:
 def test_expire_runs_from_the_command_line(run: Run) -> None:
     run("demo")
     assert "Expired 0 tickets." in run("expire", "--closing")
+
+
+def test_init_never_prints_the_database_password(fresh_database_url: str, tmp_path: Path) -> None:
+    with_password = make_url(fresh_database_url).set(password="mat-khau-bi-mat")
+    if with_password.get_backend_name() == "sqlite":
+        pytest.skip("SQLite URLs carry no password")
+    url = with_password.render_as_string(hide_password=False)
+    result = CliRunner(env={"XEPHANG_INSTANCE": str(tmp_path), "XEPHANG_DATABASE_URL": url}).invoke(
+        cli, ["init"], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    assert "mat-khau-bi-mat" not in result.output and "***" in result.output

@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 
 from server.demo import DemoCredentials
 from server.models import Counter, Service, Site, Ticket, TicketEvent
-from tests.conftest import Centre, Published, Staff, csrf_token, kiosk_headers
+from tests.conftest import AppFactory, Centre, Published, Staff, csrf_token, kiosk_headers
 
 
 def state(centre: Centre) -> tuple[Any, ...]:
@@ -300,3 +300,22 @@ def test_pages_and_the_socket_client_are_served_locally(client: FlaskClient) -> 
     script = client.get("/vendor/socket.io.min.js")
     assert script.status_code == 200 and b"Socket.IO" in script.data
     assert client.get("/vendor/../package.json").status_code == 404
+
+
+def test_behind_a_trusted_proxy_the_phone_link_uses_the_public_address(
+    make_app: AppFactory, creds: DemoCredentials, centre: Centre, published: Published
+) -> None:
+    forwarded = {
+        **kiosk_headers(creds),
+        "X-Forwarded-Proto": "https",
+        "X-Forwarded-Host": "xephang.tinh.gov.vn",
+        "X-Forwarded-For": "10.1.2.3",
+    }
+    body = {"service_id": centre.service["HT"]}
+    direct = (
+        make_app(published).test_client().post("/api/kiosk/tickets", json=body, headers=forwarded)
+    )
+    assert direct.get_json()["ticket"]["phone_url"].startswith("http://localhost/t/")
+    proxied = make_app(published, proxies=1).test_client()
+    response = proxied.post("/api/kiosk/tickets", json=body, headers=forwarded)
+    assert response.get_json()["ticket"]["phone_url"].startswith("https://xephang.tinh.gov.vn/t/")

@@ -35,6 +35,7 @@ def test_a_ticket_issued_on_one_worker_reaches_a_board_on_the_other(province: Pr
         board.close()
 
 
+@pytest.mark.timeout(300)
 def test_ten_clerks_on_two_workers_never_call_one_ticket_twice(province: Province) -> None:
     uow = UnitOfWork(province.db)
     # 1,000 waiting tickets spread over the services the ten counters serve.
@@ -71,6 +72,7 @@ def test_ten_clerks_on_two_workers_never_call_one_ticket_twice(province: Provinc
     assert sorted(calls) == [t.id for t in tickets]
 
 
+@pytest.mark.timeout(600)  # 10,000 requests: two minutes here, more on a busy machine
 def test_fifty_kiosks_on_two_workers_get_ten_thousand_numbers_without_gaps(
     province: Province,
 ) -> None:
