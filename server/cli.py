@@ -259,6 +259,7 @@ def print_sample(printer_url: str, width: int, mode: str, centre: str, png: str 
     """Print a sample ticket straight to a printer, without the server (to check a printer
     and its URL while installing a kiosk)."""
     from datetime import datetime
+    from zoneinfo import ZoneInfo
 
     from kiosk.printer_url import BadPrinterUrl, parse_printer_url
     from kiosk.printers import deliver, encode_ticket
@@ -274,7 +275,7 @@ def print_sample(printer_url: str, width: int, mode: str, centre: str, png: str 
         centre=centre,
         service=TEST_SERVICE,
         number=TEST_NUMBER,
-        issued_at=datetime.now(),
+        issued_at=datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")),  # Vietnam's time, not the PC's
         phone_url="https://dichvucong.gov.vn/",
         people_ahead=0,
         estimated_wait_minutes=0,
