@@ -49,8 +49,11 @@ def test_a_ticket_goes_from_kiosk_to_counter_board_and_phone(
     expect(citizen.locator("#result-number")).to_have_text("A001")
     expect(citizen.locator("#result-priority")).to_be_hidden()  # no priority was chosen
     expect(citizen.locator("#result-ahead")).to_contain_text("0 người")
-    qr_width = citizen.locator("#result-qr").evaluate("img => img.complete && img.naturalWidth")
-    assert qr_width and qr_width > 100
+    # The QR image loads (a busy machine may take a moment) and is a real picture.
+    citizen.wait_for_function(
+        "() => { const qr = document.getElementById('result-qr');"
+        " return qr.complete && qr.naturalWidth > 100; }"
+    )
     shoot(citizen, "kiosk-result")
     expect(civil_waiting).to_have_text("1")  # the board heard the issue live
 
