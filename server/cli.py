@@ -59,7 +59,22 @@ def serve(host: str, port: int, demo: bool) -> None:
     if config.sweep_seconds > 0:
         socketio.start_background_task(run_sweeper, app)
     click.echo(f"XepHang serving on http://{host}:{port} ({config.async_mode})", err=True)
-    socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, log_output=False)
+    options: dict[str, object] = {}
+    if config.async_mode == "eventlet":
+        options["max_size"] = config.max_connections
+        _allow_open_files(config.max_connections + 256)
+    socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, log_output=False, **options)
+
+
+def _allow_open_files(wanted: int) -> None:
+    """Raise the soft limit on open files towards `wanted` (each connection is one), as far
+    as the hard limit allows; systemd's default soft limit is 1,024."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
 @cli.command()

@@ -47,6 +47,9 @@ class Config:
     # How many reverse proxies (nginx) stand in front and may be trusted for the client's
     # address, scheme and host (X-Forwarded-*); 0 when clients reach the server directly.
     proxies: int = 0
+    # Connections one eventlet worker accepts (each board, counter and phone holds one for
+    # life); eventlet's own default of 1,024 would stop a busy worker answering at all.
+    max_connections: int = 10_000
     max_content_length: int = 64 * 1024
     # How often the server expires leftovers; 0 turns the sweeper off (with several workers,
     # one sweeping is enough; tests that must not depend on the time of day turn it off).
@@ -69,6 +72,7 @@ class Config:
             "public_url": os.environ.get("XEPHANG_PUBLIC_URL") or None,
             "sweep_seconds": float(os.environ.get("XEPHANG_SWEEP_SECONDS", "60")),
             "proxies": int(os.environ.get("XEPHANG_PROXIES", "0")),
+            "max_connections": int(os.environ.get("XEPHANG_MAX_CONNECTIONS", "10000")),
         }
         if "XEPHANG_NODE_MODULES" in os.environ:
             values["node_modules"] = Path(os.environ["XEPHANG_NODE_MODULES"])
