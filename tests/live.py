@@ -213,6 +213,17 @@ class Board:
                 return drained
 
 
+def wait_until(check: Callable[[], Any], timeout: float = EVENT_TIMEOUT, what: str = "") -> Any:
+    """Poll `check` until it returns something true, and return that; fail after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.02)
+    raise AssertionError(f"not true within {timeout}s: {what or check}")
+
+
 def run_all(tasks: Sequence[Callable[[], T]], timeout: float) -> list[T]:
     """Run the tasks in as many threads, returning their results in order; any exception
     in a task is raised here."""

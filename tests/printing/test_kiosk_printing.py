@@ -5,7 +5,6 @@ the manager sees the fault until it clears; the print agent's side over Socket.I
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -28,7 +27,7 @@ from server.services import printing
 from server.services.printing import ticket_content
 from server.services.unit_of_work import UnitOfWork
 from tests.conftest import AppFactory, Centre, Published, Staff, kiosk_headers
-from tests.live import free_port
+from tests.live import free_port, wait_until
 from tests.printing.conftest import (
     PAPER_NEAR_END,
     PAPER_OUT,
@@ -46,16 +45,6 @@ def take(client: FlaskClient, creds: DemoCredentials, centre: Centre, code: str 
     response = client.post("/api/kiosk/tickets", json=body, headers=kiosk_headers(creds))
     assert response.status_code == 201, response.get_data(as_text=True)
     return response.get_json()
-
-
-def wait_until(check: Callable[[], Any], timeout: float = TIMEOUT) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.02)
-    raise AssertionError(f"not true within {timeout}s: {check}")
 
 
 def job(database: Database, job_id: int) -> PrintJob:

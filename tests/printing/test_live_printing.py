@@ -7,7 +7,8 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +22,14 @@ from server.models import Device, PrintJob, Ticket
 from server.services.printing import ticket_content
 from tests.conftest import Centre
 from tests.live import LiveServer, free_port, http_session, running
+from tests.live import wait_until as wait_briefly
 from tests.printing.conftest import FakePrinter, SetPrinter
 
 pytestmark = pytest.mark.server
 
 TIMEOUT = 10.0
+# A real server and a real agent process: give them longer than in-process tests.
+wait_until = partial(wait_briefly, timeout=TIMEOUT)
 XEPHANG = Path(sys.executable).with_name("xephang")
 
 
@@ -33,16 +37,6 @@ XEPHANG = Path(sys.executable).with_name("xephang")
 def server(instance: Path, database_url: str, creds: DemoCredentials) -> Iterator[LiveServer]:
     with running(instance, database_url) as live:
         yield live
-
-
-def wait_until(check: Callable[[], Any], timeout: float = TIMEOUT, what: str = "") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.05)
-    raise AssertionError(f"not within {timeout}s: {what or check}")
 
 
 def take(server: LiveServer, creds: DemoCredentials, centre: Centre) -> dict[str, Any]:
