@@ -37,6 +37,7 @@ from server.domain.printing import (
     PrintMode,
 )
 from server.domain.roles import CounterState, DeviceKind, Role
+from server.domain.statistics import BIN_COUNT, Rating
 from server.domain.tickets import Channel, Priority, TicketStatus
 
 
@@ -223,6 +224,8 @@ class Device(Base):
     # The Socket.IO session of the print agent driving this kiosk's USB or serial printer,
     # while it is connected; any worker can tell from it whether a job can be sent.
     agent_sid: Mapped[str | None] = mapped_column(String(64))
+    # A rating tablet belongs to one counter: it asks the citizens that counter served.
+    counter_id: Mapped[int | None] = mapped_column(ForeignKey("counters.id"))
 
     site: Mapped[Site] = relationship()
 
@@ -250,6 +253,7 @@ class Ticket(Base):
     __table_args__ = (
         Index("ix_tickets_queue", "site_id", "status", "service_id", "queued_at"),
         Index("ix_tickets_counter_status", "counter_id", "status"),
+        Index("ix_tickets_site_day", "site_id", "day"),
         Index(
             "uq_tickets_number",
             "site_id",
@@ -325,3 +329,66 @@ class PrintJob(Base):
     requested_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class TicketRating(Base):
+    """A citizen's answer on the counter's rating tablet: one per served ticket, tied to the
+    counter and clerk that served it, and nothing about the citizen."""
+
+    __tablename__ = "ticket_ratings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), unique=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    counter_id: Mapped[int] = mapped_column(ForeignKey("counters.id"))
+    clerk_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id"))
+    rating: Mapped[Rating] = mapped_column(String(20))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+def _histogram(prefix: str) -> list[Column[int]]:
+    return [
+        Column(f"{prefix}{i:02d}", Integer, nullable=False, default=0, server_default="0")
+        for i in range(BIN_COUNT)
+    ]
+
+
+def _counts(*names: str) -> list[Column[int]]:
+    return [Column(name, Integer, nullable=False, default=0, server_default="0") for name in names]
+
+
+# Statistics roll-ups (see server.domain.statistics): additive figures per site, per day
+# and per month (period "d" or "m", starting on `start`), per dimension and key (a service,
+# counter, clerk or hour id; 0 for the whole site). Kept by server.services.statistics in
+# the transaction that changes the ticket; `xephang stats rebuild` recomputes them.
+STAT_COUNTS = (
+    "issued",
+    "served",
+    "no_show",
+    "cancelled",
+    "transferred",
+    "expired",
+    "wait_count",
+    "wait_seconds",
+    "wait_within_target",
+    "service_count",
+    "service_seconds",
+    *(f"rating_{r.value}" for r in Rating),
+)
+STAT_MAXIMA = ("wait_max", "service_max")
+WAIT_BINS = tuple(f"w{i:02d}" for i in range(BIN_COUNT))
+SERVICE_BINS = tuple(f"s{i:02d}" for i in range(BIN_COUNT))
+
+ticket_stats = Table(
+    "ticket_stats",
+    Base.metadata,
+    Column("site_id", ForeignKey("sites.id"), primary_key=True),
+    Column("period", String(1), primary_key=True),
+    Column("start", Date, primary_key=True),
+    Column("dimension", String(8), primary_key=True),
+    Column("key", Integer, primary_key=True),
+    *_counts(*STAT_COUNTS, *STAT_MAXIMA),
+    *_histogram("w"),
+    *_histogram("s"),
+)

@@ -41,6 +41,7 @@ from server.models import (
     TicketEvent,
     TicketSequence,
 )
+from server.services import statistics
 from server.services.access import (
     active_ticket,
     counter_for_user,
@@ -284,6 +285,7 @@ def issue_ticket(
         )
         session.add(ticket)
         session.flush()
+        statistics.ticket_issued(session, uow.dialect, ticket)
         _log(
             session,
             ticket,
@@ -336,8 +338,10 @@ def _call(
     ticket.counter_id = counter.id
     ticket.clerk_id = user_id
     ticket.called_at = now
-    ticket.first_called_at = ticket.first_called_at or now
     counter.priority_streak = counter.priority_streak + 1 if ticket.priority else 0
+    if ticket.first_called_at is None:
+        ticket.first_called_at = now
+        statistics.ticket_first_called(uow.session, uow.dialect, ticket)
     _log(uow.session, ticket, Action.CALL, now, counter_id=counter.id, user_id=user_id)
     _record(uow, "ticket_called", ticket, counter)
     return _at_counter(ticket, counter)
@@ -458,6 +462,7 @@ def _step(
             ticket.clerk_id = user_id
         else:
             ticket.ended_at = now
+            statistics.ticket_ended(session, uow.dialect, ticket)
         _log(session, ticket, action, now, counter_id=counter.id, user_id=user_id)
         _record(uow, kind, ticket, counter)
         result = _at_counter(ticket, counter)
@@ -523,6 +528,7 @@ def transfer(
         now = uow.clock()
         ticket.status = TicketStatus.TRANSFERRED
         ticket.ended_at = now
+        statistics.ticket_ended(session, uow.dialect, ticket)
         moved = Ticket(
             site_id=ticket.site_id,
             service_id=target.id,
@@ -606,6 +612,7 @@ def _cancel(
     now = uow.clock()
     ticket.status = TicketStatus.CANCELLED
     ticket.ended_at = now
+    statistics.ticket_ended(uow.session, uow.dialect, ticket)
     _log(
         uow.session,
         ticket,
@@ -649,6 +656,7 @@ def expire_leftovers(uow: UnitOfWork, site_id: int, closing: bool | None = None)
         for ticket in tickets:
             ticket.status = TicketStatus.EXPIRED
             ticket.ended_at = now
+            statistics.ticket_ended(session, uow.dialect, ticket)
             _log(session, ticket, Action.EXPIRE, now)
         if tickets:
             uow.record(

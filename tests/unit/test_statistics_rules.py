@@ -1,0 +1,117 @@
+"""The counting rules of statistics: histogram bins, percentiles, and which roll-up rows
+add up to a date range."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from server.domain.statistics import (
+    BIN_COUNT,
+    BIN_EDGES,
+    Durations,
+    Period,
+    bin_index,
+    percentile_minutes,
+    share,
+)
+from server.services.statistics import periods_covering
+
+
+def test_bins_are_whole_minutes_up_to_half_an_hour_then_wider() -> None:
+    assert BIN_EDGES[:3] == (60, 120, 180)
+    assert BIN_EDGES[29] == 30 * 60
+    assert BIN_EDGES[30] == 32 * 60
+    assert BIN_EDGES[-1] == 240 * 60
+    assert BIN_COUNT == len(BIN_EDGES) + 1
+
+
+def test_a_duration_falls_in_the_bin_whose_edges_hold_it() -> None:
+    assert bin_index(0) == 0
+    assert bin_index(59) == 0
+    assert bin_index(60) == 1
+    assert bin_index(1799) == 29
+    assert bin_index(1800) == 30
+    assert bin_index(240 * 60 - 1) == len(BIN_EDGES) - 1
+    assert bin_index(10 * 3600) == len(BIN_EDGES)  # the overflow bin
+
+
+@given(st.integers(min_value=0, max_value=20 * 3600))
+def test_every_duration_lies_between_its_bins_edges(seconds: int) -> None:
+    index = bin_index(seconds)
+    low = BIN_EDGES[index - 1] if index else 0
+    assert low <= seconds
+    if index < len(BIN_EDGES):
+        assert seconds < BIN_EDGES[index]
+
+
+def _bins(*seconds: int) -> list[int]:
+    bins = [0] * BIN_COUNT
+    for value in seconds:
+        bins[bin_index(value)] += 1
+    return bins
+
+
+def test_percentiles_are_the_upper_edge_of_the_nearest_ranks_bin_capped_at_the_max() -> None:
+    waits = (120, 330, 540, 960, 1620, 1860)
+    bins = _bins(*waits)
+    # rank ceil(0.5 * 6) = 3: 540 s lies in [9, 10) minutes
+    assert percentile_minutes(bins, 6, 1860, 0.5) == 10.0
+    # rank 6: 1,860 s lies in [30, 32) minutes, capped at the maximum, 31 minutes
+    assert percentile_minutes(bins, 6, 1860, 0.9) == 31.0
+    assert percentile_minutes(bins, 0, 0, 0.5) is None
+
+
+def test_durations_summarise_in_minutes() -> None:
+    summary = Durations.of(4, 240 + 360 + 600 + 720, 720, _bins(240, 360, 600, 720))
+    assert summary == Durations(count=4, mean=8.0, median=7.0, p90=12.0, max=12.0)
+    assert Durations.of(0, 0, 0, _bins()) == Durations(0, None, None, None, None)
+
+
+def test_a_share_is_none_without_a_whole() -> None:
+    assert share(5, 6) == 0.8333
+    assert share(0, 0) is None
+
+
+def test_whole_months_come_from_month_rows_and_the_ends_from_day_rows() -> None:
+    assert periods_covering(date(2026, 1, 15), date(2026, 4, 10)) == [
+        (Period.MONTH, date(2026, 2, 1), date(2026, 3, 1)),
+        (Period.DAY, date(2026, 1, 15), date(2026, 1, 31)),
+        (Period.DAY, date(2026, 4, 1), date(2026, 4, 10)),
+    ]
+    assert periods_covering(date(2026, 1, 1), date(2026, 12, 31)) == [
+        (Period.MONTH, date(2026, 1, 1), date(2026, 12, 1))
+    ]
+    assert periods_covering(date(2026, 2, 3), date(2026, 2, 20)) == [
+        (Period.DAY, date(2026, 2, 3), date(2026, 2, 20))
+    ]
+
+
+def _days(pieces: list[tuple[Period, date, date]]) -> list[date]:
+    covered = []
+    for period, low, high in pieces:
+        day = low
+        while day <= high:
+            if period == Period.DAY:
+                covered.append(day)
+                day += timedelta(days=1)
+            else:
+                assert day.day == 1
+                following = (day + timedelta(days=32)).replace(day=1)
+                while day < following:
+                    covered.append(day)
+                    day += timedelta(days=1)
+    return sorted(covered)
+
+
+@given(
+    st.dates(min_value=date(2024, 1, 1), max_value=date(2028, 12, 31)),
+    st.integers(min_value=0, max_value=800),
+)
+def test_the_rows_chosen_cover_every_day_of_the_range_exactly_once(first: date, span: int) -> None:
+    last = first + timedelta(days=span)
+    assert _days(periods_covering(first, last)) == [
+        first + timedelta(days=n) for n in range(span + 1)
+    ]
