@@ -300,6 +300,7 @@ def anatomy(folder: Path, sqlite: SQLiteCentres, count: int) -> None:
     os.environ.setdefault("XEPHANG_SECRET_KEY", "bench-secret")
     os.environ["XEPHANG_INSTANCE"] = str(folder / "anatomy")
     os.environ["XEPHANG_SWEEP_SECONDS"] = "0"
+    os.environ["XEPHANG_RATELIMIT_ISSUE"] = "1000000 per minute"  # one kiosk, many tickets
     from server.app import create_app
     from server.config import Config
 

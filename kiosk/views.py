@@ -17,6 +17,7 @@ from server.domain.printing import PrinterStatus
 from server.domain.roles import DeviceKind
 from server.domain.tickets import Channel, Priority
 from server.runtime import runtime
+from server.security import issue_limit, kiosk_key, limiter
 from server.services import printing, snapshots
 from server.services.tickets import issue_ticket
 from server.views.phone import phone_url, qr_url
@@ -40,6 +41,7 @@ def snapshot() -> Any:
 
 @bp.post("/api/kiosk/tickets")
 @csrf.exempt  # authenticated by the device token header, which a browser never sends by itself
+@limiter.limit(issue_limit, key_func=kiosk_key)  # per device: a leaked token cannot flood a queue
 def issue() -> Any:
     device = request_device(DeviceKind.KIOSK)
     body = json_body()

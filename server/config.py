@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+TRUE = {"1", "true", "yes", "on"}
 
 
 def _secret_key(instance: Path) -> str:
@@ -54,7 +55,30 @@ class Config:
     # How often the server expires leftovers; 0 turns the sweeper off (with several workers,
     # one sweeping is enough; tests that must not depend on the time of day turn it off).
     sweep_seconds: float = 60.0
+    # How many times the board speaks each call after its chime; 0 turns the voice off.
+    announce_repeat: int = 2
+    # The phone page warns its citizen (vibration, a notification if they allowed it) when
+    # this many people or fewer are ahead of them.
+    notify_ahead: int = 3
+    # Rate limits, in Flask-Limiter's notation ("30 per minute;600 per hour"). A kiosk issues
+    # a ticket every few seconds at the busiest, never dozens a minute: more means its token
+    # is being abused. Phones of a centre's Wi-Fi may share one address behind its router.
+    ratelimit_issue: str = "30 per minute;600 per hour"  # per kiosk device
+    ratelimit_public: str = "300 per minute"  # per client address: the phone page and its calls
+    ratelimit_login: str = "10 per minute;30 per hour"  # failed sign-ins, per address and per name
+    # memory:// counts per worker: several workers must share redis://… to count together.
+    ratelimit_storage: str = "memory://"
+    # Session cookies only over HTTPS (and HSTS); None: when public_url is https.
+    secure_cookies: bool | None = None
     testing: bool = False
+
+    @property
+    def https_only(self) -> bool:
+        """Whether browsers reach this server over HTTPS only: cookies are then marked
+        Secure and responses ask for HTTPS from now on (HSTS)."""
+        if self.secure_cookies is not None:
+            return self.secure_cookies
+        return bool(self.public_url and self.public_url.lower().startswith("https://"))
 
     @classmethod
     def from_env(cls, **overrides: object) -> Config:
@@ -71,9 +95,17 @@ class Config:
             "message_queue_channel": os.environ.get("XEPHANG_MESSAGE_QUEUE_CHANNEL", "xephang"),
             "public_url": os.environ.get("XEPHANG_PUBLIC_URL") or None,
             "sweep_seconds": float(os.environ.get("XEPHANG_SWEEP_SECONDS", "60")),
+            "announce_repeat": int(os.environ.get("XEPHANG_ANNOUNCE_REPEAT", "2")),
+            "notify_ahead": int(os.environ.get("XEPHANG_NOTIFY_AHEAD", "3")),
             "proxies": int(os.environ.get("XEPHANG_PROXIES", "0")),
             "max_connections": int(os.environ.get("XEPHANG_MAX_CONNECTIONS", "10000")),
         }
+        for name in ("issue", "public", "login", "storage"):
+            variable = f"XEPHANG_RATELIMIT_{name.upper()}"
+            if os.environ.get(variable):
+                values[f"ratelimit_{name}"] = os.environ[variable]
+        if os.environ.get("XEPHANG_SECURE_COOKIES"):
+            values["secure_cookies"] = os.environ["XEPHANG_SECURE_COOKIES"].lower() in TRUE
         if "XEPHANG_NODE_MODULES" in os.environ:
             values["node_modules"] = Path(os.environ["XEPHANG_NODE_MODULES"])
         values.update(overrides)

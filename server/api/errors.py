@@ -1,8 +1,9 @@
 """Every error a client can get, as JSON with a message in Vietnamese and English.
 
 Domain errors carry their own kind; HTTP errors (malformed JSON, a body too large, an
-unknown URL) and CSRF failures are turned into the same shape. Under /api nothing ever
-answers with an HTML page, and an unexpected exception answers a JSON 500 that is logged.
+unknown URL, a rate limit reached) and CSRF failures are turned into the same shape. Under
+/api nothing ever answers with an HTML page, and an unexpected exception answers a JSON 500
+that is logged.
 """
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, TooManyRequests
 
 from server.domain.errors import DomainError, ErrorKind
 
@@ -62,6 +63,17 @@ def register(app: Flask) -> None:
                 "The session token is missing or expired; reload the page.",
             )
         ), 400
+
+    @app.errorhandler(TooManyRequests)
+    def too_many_requests(error: TooManyRequests) -> Any:
+        # A rate limit (server/security.py): JSON for the API, a page a person can read for
+        # a screen, or the page the view chose itself (the sign-in form says when to retry).
+        vi, en = HTTP_MESSAGES[429]
+        if _wants_json():
+            return jsonify(error_body("too_many_requests", vi, en)), 429
+        if error.response is not None:
+            return error.response
+        return render_template("error.html", message_vi=vi, message_en=en), 429
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Any:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import math
+import time
+from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, Response, make_response, redirect, render_template, request, url_for
+from flask_limiter import RequestLimit, RouteLimit
 from flask_login import login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
@@ -12,6 +16,7 @@ from wtforms.validators import DataRequired, Length
 
 from server.auth import authenticate
 from server.domain.roles import Role
+from server.security import client_key, limiter, login_limit, sign_in_failed, username_key
 
 bp = Blueprint("auth", __name__)
 
@@ -28,7 +33,31 @@ def _safe_next(target: str | None) -> str | None:
     return None
 
 
+def _too_many_failures(limit: RequestLimit) -> Response:
+    """The sign-in form again, saying when to try next, instead of an error page."""
+    minutes = max(1, math.ceil((limit.reset_at - time.time()) / 60))
+    error = (
+        f"Đăng nhập sai quá nhiều lần, vui lòng thử lại sau {minutes} phút."
+        f" (Too many failed sign-ins: try again in {minutes} min.)"
+    )
+    return make_response(render_template("auth/login.html", form=LoginForm(), error=error), 429)
+
+
+def _failed_sign_ins(per: Callable[[], str]) -> RouteLimit:
+    return limiter.limit(
+        login_limit,
+        key_func=per,
+        methods=["POST"],
+        deduct_when=sign_in_failed,
+        on_breach=_too_many_failures,
+    )
+
+
 @bp.route("/login", methods=["GET", "POST"])
+# Per address and per username: guessing passwords is slowed down from one machine and
+# against one account alike.
+@_failed_sign_ins(client_key)
+@_failed_sign_ins(username_key)
 def login() -> Any:
     form = LoginForm()
     error = None

@@ -13,6 +13,7 @@ from flask import Blueprint, Response, jsonify, render_template, request, url_fo
 from server.auth import csrf
 from server.domain.errors import NotFound
 from server.runtime import runtime
+from server.security import phone_limit
 from server.services import snapshots
 from server.services.access import open_ticket_by_token
 from server.services.tickets import cancel_by_citizen
@@ -40,11 +41,13 @@ def qr_url(token: str) -> str:
 
 
 @bp.get("/t/<token>")
+@phone_limit
 def page(token: str) -> str:
     return render_template("phone/ticket.html", token=_checked(token))
 
 
 @bp.get("/t/<token>/qr.svg")
+@phone_limit
 def qr(token: str) -> Response:
     with runtime().db.reading() as session:
         open_ticket_by_token(session, _checked(token))  # 404 for a token with no ticket
@@ -54,6 +57,7 @@ def qr(token: str) -> Response:
 
 
 @bp.get("/api/tickets/<token>")
+@phone_limit
 def snapshot(token: str) -> Any:
     with runtime().db.reading() as session:
         return jsonify(snapshots.ticket(session, _checked(token)))
@@ -61,6 +65,7 @@ def snapshot(token: str) -> Any:
 
 @bp.post("/api/tickets/<token>/cancel")
 @csrf.exempt  # the token in the address is the credential; no cookie is involved
+@phone_limit
 def cancel(token: str) -> Any:
     result = cancel_by_citizen(runtime().uow(), _checked(token))
     return jsonify({"ticket": {"number": result.number, "status": result.status.value}})

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from server.demo import DemoCredentials
 from server.models import Site, Ticket, TicketEvent
 from server.views.counter import ACTIONS
-from tests.conftest import Centre, Staff, kiosk_headers
+from tests.conftest import BULK_LIMITS, AppFactory, Centre, Published, Staff, kiosk_headers
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
@@ -46,6 +46,12 @@ def fingerprint(centre: Centre) -> tuple[Any, ...]:
             session.scalar(select(func.count(TicketEvent.id))),
             session.scalar(select(Site.event_seq)),
         )
+
+
+@pytest.fixture
+def app(make_app: AppFactory, published: Published) -> Flask:
+    # One kiosk sends every example within seconds: far beyond a real kiosk's rate limit.
+    return make_app(published, **BULK_LIMITS)
 
 
 @pytest.fixture
