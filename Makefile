@@ -13,14 +13,23 @@ NPM_STAMP := node_modules/.installed
 # Browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install browser demo serve test lint clean
+.PHONY: install browser voice demo serve test lint clean
 
 install: $(PY_STAMP) $(NPM_STAMP)
 
+# The browser tests also hear the board's voice (espeak-ng).
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@command -v chromium >/dev/null 2>&1 && command -v espeak-ng >/dev/null 2>&1 || { \
 		$(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-noto-core; }
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-noto-core espeak-ng; }
+
+# The board's voice: espeak-ng speaks the Vietnamese clips into the instance folder
+# (instance/voice/, or the voice/ folder of XEPHANG_INSTANCE); clips already there are kept.
+voice: install
+	@command -v espeak-ng >/dev/null 2>&1 || { \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq espeak-ng; }
+	$(BIN)/xephang voice build
 
 $(PY_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +41,7 @@ $(NPM_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
-demo: install
+demo: install voice
 	$(BIN)/xephang serve --demo
 
 serve: install
@@ -47,7 +56,7 @@ lint: install
 # a template); it skips without a server there, unless XEPHANG_REQUIRE_SERVICES is set.
 TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 
-test: lint browser
+test: lint browser voice
 	$(BIN)/pytest
 	XEPHANG_TEST_DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/pytest
 

@@ -28,6 +28,8 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    # As on the boards (deploy/kiosk/launch-chromium.sh): the voice plays without a tap.
+    "--autoplay-policy=no-user-gesture-required",
 ]
 
 
