@@ -75,6 +75,7 @@ def create_demo_centre(session: Session) -> DemoCredentials:
     site = session.scalars(select(Site).where(Site.code == SITE_CODE)).first()
     if site is None:
         site = _build(session)
+    _add_rating_tablet(session, site)
     creds = DemoCredentials(site_id=site.id)
     creds.counter_ids = {c.number: c.id for c in site.counters}
     for user in session.scalars(select(User).where(User.username.in_(_usernames()))):
@@ -86,6 +87,25 @@ def create_demo_centre(session: Session) -> DemoCredentials:
         device.token_hash = token_hash(token)
         creds.device_tokens[device.kind] = token
     return creds
+
+
+def _add_rating_tablet(session: Session, site: Site) -> None:
+    """Counter 1's rating tablet, also in a demo centre made before tablets existed."""
+    has_one = session.scalars(
+        select(Device.id).where(Device.site_id == site.id, Device.kind == DeviceKind.RATING)
+    ).first()
+    if has_one is None:
+        counter = next(c for c in site.counters if c.number == 1)
+        session.add(
+            Device(
+                site_id=site.id,
+                kind=DeviceKind.RATING,
+                name="Máy đánh giá quầy 1",
+                token_hash=token_hash(new_device_token()),
+                counter_id=counter.id,
+            )
+        )
+        session.flush()
 
 
 def _usernames() -> list[str]:
@@ -139,7 +159,11 @@ def _build(session: Session) -> Site:
     )
     session.add(
         User(
-            username="quanly", full_name="Đặng Văn Phúc", role=Role.MANAGER, password_hash=unusable
+            username="quanly",
+            full_name="Đặng Văn Phúc",
+            role=Role.MANAGER,
+            password_hash=unusable,
+            sites=[site],
         )
     )
     for username, name, numbers in CLERKS:

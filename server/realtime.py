@@ -3,7 +3,8 @@
 Rooms:
 - ``board:<site>``    display boards, kiosks and phone pages (what the hall may see)
 - ``manager:<site>``  managers' live hall
-- ``counters:<site>`` every clerk screen of the site; ``counter:<id>`` one counter
+- ``counters:<site>`` every clerk screen of the site; ``counter:<id>`` one counter (its
+  clerk screens and its rating tablet)
 - ``ticket:<token>``  one citizen's phone page
 - ``kiosk:<device>``  one kiosk's screen: how its print jobs went (``printing`` events)
 - ``printer:<device>`` the print agent of that kiosk's USB or serial printer (``print`` jobs)
@@ -29,13 +30,13 @@ from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, SocketIO, join_room
 from sqlalchemy import update
 
-from server.auth import StaffUser, device_by_token
+from server.auth import StaffUser, device_by_token, may_manage_site
 from server.domain.errors import DomainError
 from server.domain.printing import PrinterStatus
-from server.domain.roles import DeviceKind, Role
+from server.domain.roles import DeviceKind
 from server.models import Device, utcnow
 from server.runtime import runtime
-from server.services import printing
+from server.services import printing, ratings
 from server.services.access import counter_for_user, open_ticket_by_token
 from server.services.changes import Change
 
@@ -112,11 +113,17 @@ def _refuse(message_vi: str, message_en: str) -> ConnectionRefusedError:
 
 def _join_as_device(token: str) -> None:
     device = device_by_token(token)
-    if device.kind not in (DeviceKind.BOARD, DeviceKind.KIOSK):
+    if device.kind == DeviceKind.RATING:
+        # A rating tablet follows only its own counter: it asks after each finish there.
+        with runtime().db.reading() as session:
+            counter_id = ratings.tablet_counter(session, device.id)[1].id
+        join_room(counter_room(counter_id))
+    elif device.kind in (DeviceKind.BOARD, DeviceKind.KIOSK):
+        join_room(board_room(device.site_id))
+        if device.kind == DeviceKind.KIOSK:
+            join_room(kiosk_room(device.id))
+    else:
         raise _refuse("Thiết bị này không xem được bảng.", "This device cannot watch the board.")
-    join_room(board_room(device.site_id))
-    if device.kind == DeviceKind.KIOSK:
-        join_room(kiosk_room(device.id))
     with runtime().uow() as uow:
         uow.session.execute(
             update(Device).where(Device.id == device.id).values(last_seen_at=utcnow())
@@ -140,8 +147,11 @@ def _join_as_counter(user: StaffUser, counter_id: int) -> None:
 
 
 def _join_as_manager(user: StaffUser, site_id: int) -> None:
-    if user.role not in (Role.ADMIN, Role.MANAGER):
-        raise _refuse("Chỉ quản lý mới xem được trang này.", "Only managers may watch this.")
+    if not may_manage_site(user, site_id):
+        raise _refuse(
+            "Chỉ quản lý của điểm này mới xem được trang này.",
+            "Only the managers of this site may watch this.",
+        )
     join_room(manager_room(site_id))
 
 

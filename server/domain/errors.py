@@ -69,3 +69,17 @@ class QueueEmpty(DomainError):
 
 class NoPrinter(DomainError):
     code = "no_printer"
+
+
+class AlreadyRated(DomainError):
+    code = "already_rated"
+
+
+class RatingClosed(DomainError):
+    code = "rating_closed"
+
+
+class AlreadyExists(DomainError):
+    """A code, number or username that must be unique is taken (administration)."""
+
+    code = "already_exists"
