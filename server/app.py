@@ -8,6 +8,7 @@ from flask import Flask, abort, send_from_directory
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
+from server import i18n, security
 from server.api import errors
 from server.auth import csrf, login_manager
 from server.config import PROJECT_ROOT, Config
@@ -21,6 +22,8 @@ from server.services.unit_of_work import Clock, Publisher, system_clock
 VENDOR_FILES = {
     "socket.io.min.js": "socket.io-client/dist/socket.io.min.js",
     "socket.io.min.js.map": "socket.io-client/dist/socket.io.min.js.map",
+    "chart.umd.min.js": "chart.js/dist/chart.umd.min.js",
+    "chart.umd.min.js.map": "chart.js/dist/chart.umd.min.js.map",
 }
 
 
@@ -43,6 +46,10 @@ def create_app(
         SESSION_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
+        # Over HTTPS only when the public address is HTTPS (XEPHANG_PUBLIC_URL, or
+        # XEPHANG_SECURE_COOKIES): a centre's own http://192.168.x.x must keep working.
+        SESSION_COOKIE_SECURE=config.https_only,
+        REMEMBER_COOKIE_SECURE=config.https_only,
         WTF_CSRF_TIME_LIMIT=None,  # a clerk's screen stays open all day
         JSON_AS_ASCII=False,
         TESTING=config.testing,
@@ -63,6 +70,8 @@ def create_app(
     db = Database(config.database_url)
     app.extensions["xephang"] = Runtime(config, db, publisher or publish, clock)
 
+    security.init_app(app, config)
+    i18n.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
     socketio.init_app(
@@ -91,8 +100,20 @@ def _register_blueprints(app: Flask) -> None:
     from server.views.auth import bp as auth_bp
     from server.views.counter import bp as counter_bp
     from server.views.home import bp as home_bp
+    from server.views.manager import bp as manager_bp
     from server.views.phone import bp as phone_bp
     from server.views.printing import bp as printing_bp
+    from server.views.rating import bp as rating_bp
 
-    for bp in (home_bp, auth_bp, kiosk_bp, display_bp, counter_bp, phone_bp, printing_bp):
+    for bp in (
+        home_bp,
+        auth_bp,
+        kiosk_bp,
+        display_bp,
+        counter_bp,
+        phone_bp,
+        printing_bp,
+        manager_bp,
+        rating_bp,
+    ):
         app.register_blueprint(bp)

@@ -40,6 +40,8 @@ class StaffUser(UserMixin):  # type: ignore[misc]
     full_name: str
     role: Role
     counter_ids: frozenset[int]
+    # The sites a manager looks after; an admin looks after every site.
+    site_ids: frozenset[int] = frozenset()
 
     def get_id(self) -> str:
         return str(self.id)
@@ -52,6 +54,7 @@ class StaffUser(UserMixin):  # type: ignore[misc]
             full_name=user.full_name,
             role=Role(user.role),
             counter_ids=frozenset(c.id for c in user.counters),
+            site_ids=frozenset(s.id for s in user.sites),
         )
 
 
@@ -94,6 +97,19 @@ def staff() -> StaffUser:
     if not current_user.is_authenticated:
         raise Unauthorized("Vui lòng đăng nhập.", "Please sign in.")
     return cast(StaffUser, current_user._get_current_object())
+
+
+def may_manage_site(user: StaffUser, site_id: int) -> bool:
+    """Admins manage every site; a manager only the sites they are given."""
+    return user.role == Role.ADMIN or (user.role == Role.MANAGER and site_id in user.site_ids)
+
+
+def require_site_manager(site_id: int) -> StaffUser:
+    """The signed-in admin, or manager of this site; anyone else is Forbidden."""
+    user = staff()
+    if not may_manage_site(user, site_id):
+        raise Forbidden("Bạn không quản lý điểm phục vụ này.", "You do not manage this site.")
+    return user
 
 
 def require_roles(*roles: Role) -> StaffUser:

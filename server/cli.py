@@ -1,10 +1,13 @@
 """The `xephang` command: serve, init, demo, create-user, create-device, expire; for
-printing: devices, set-printer, print-sample, and agent (the kiosk print agent)."""
+printing: devices, set-printer, print-sample, and agent (the kiosk print agent); for the
+board's voice: voice build; for managers: stats rebuild, and history (synthetic tickets for
+demos and benchmarks)."""
 
 from __future__ import annotations
 
 import logging
 import sys
+from datetime import datetime
 
 import click
 from sqlalchemy import make_url, select
@@ -97,6 +100,8 @@ def _print_demo(db: Database, host: str, port: int) -> None:
         "Trung tâm mẫu / demo centre: phường Tân Định",
         f"  Kiosk (lấy số):        {base}/kiosk?device={creds.device_tokens['kiosk']}",
         f"  Màn hình (board):      {base}/board?device={creds.device_tokens['board']}",
+        f"  Đánh giá (rating):     {base}/rating?device={creds.device_tokens['rating']}"
+        "   (quầy 1 / counter 1)",
         f"  Quầy (counter):        {base}/counter   (đăng nhập / sign in first)",
         f"  Đăng nhập (login):     {base}/login",
         "  Tài khoản / accounts (mật khẩu mới mỗi lần chạy / new passwords on every run):",
@@ -178,20 +183,44 @@ def create_user(
 @click.option("--site", "site_code", required=True)
 @click.option("--kind", type=click.Choice(["kiosk", "board", "rating"]), required=True)
 @click.option("--name", required=True)
-def create_device(site_code: str, kind: str, name: str) -> None:
-    """Register a kiosk or a board and print its token (shown only this once)."""
+@click.option(
+    "--counter",
+    "counter_number",
+    type=int,
+    help="For a rating tablet: the number of the counter it stands at.",
+)
+def create_device(site_code: str, kind: str, name: str, counter_number: int | None) -> None:
+    """Register a kiosk, a board or a counter's rating tablet and print its token (shown
+    only this once)."""
     from server.auth import new_device_token, token_hash
     from server.domain.roles import DeviceKind
-    from server.models import Device, Site
+    from server.models import Counter, Device, Site
 
+    if (kind == DeviceKind.RATING) != (counter_number is not None):
+        raise click.UsageError("--counter is needed for a rating tablet, and only for one")
     _, db = _database()
     token = new_device_token()
     with db.write_session() as session, session.begin():
         site = session.scalars(select(Site).where(Site.code == site_code)).first()
         if site is None:
             raise click.UsageError(f"no site {site_code!r}")
+        counter_id = None
+        if counter_number is not None:
+            counter_id = session.scalar(
+                select(Counter.id).where(
+                    Counter.site_id == site.id, Counter.number == counter_number
+                )
+            )
+            if counter_id is None:
+                raise click.UsageError(f"no counter {counter_number} at site {site_code}")
         session.add(
-            Device(site_id=site.id, kind=DeviceKind(kind), name=name, token_hash=token_hash(token))
+            Device(
+                site_id=site.id,
+                kind=DeviceKind(kind),
+                name=name,
+                token_hash=token_hash(token),
+                counter_id=counter_id,
+            )
         )
     click.echo(token)
 
@@ -209,21 +238,132 @@ def expire(closing: bool) -> None:
     click.echo(f"Expired {total} tickets.")
 
 
+@cli.group()
+def stats() -> None:
+    """Managers' statistics: the roll-ups behind the reports."""
+
+
+@stats.command("rebuild")
+@click.option("--site", "site_code", help="Only this site (its code); default every site.")
+def stats_rebuild(site_code: str | None) -> None:
+    """Recompute the statistics roll-ups from the tickets and ratings (after an import,
+    or to check them); the live upkeep keeps them right otherwise."""
+    from server.models import Site
+    from server.services import statistics
+    from server.services.unit_of_work import UnitOfWork
+
+    _, db = _database()
+    with UnitOfWork(db) as uow:
+        site_ids = None
+        if site_code:
+            site_id = uow.session.scalar(select(Site.id).where(Site.code == site_code))
+            if site_id is None:
+                raise click.ClickException(f"No site with the code {site_code!r}.")
+            site_ids = [site_id]
+        read = statistics.rebuild(uow.session, uow.dialect, site_ids)
+        uow.commit()
+    click.echo(f"Statistics rebuilt from {read} tickets.")
+
+
+@cli.command()
+@click.option("--sites", type=click.IntRange(1, 99), default=1, show_default=True)
+@click.option("--days", type=click.IntRange(1, 3660), default=90, show_default=True)
+@click.option(
+    "--per-day",
+    type=click.IntRange(1, 5000),
+    default=150,
+    show_default=True,
+    help="Tickets on an average weekday at an average site.",
+)
+@click.option("--seed", type=int, default=1, show_default=True, help="Same seed, same history.")
+@click.option(
+    "--end", type=click.DateTime(["%Y-%m-%d"]), help="Last day (YYYY-MM-DD); default yesterday."
+)
+@click.option("--passwords", is_flag=True, help="Give the new clerks passwords and print them.")
+def history(
+    sites: int, days: int, per_day: int, seed: int, end: datetime | None, passwords: bool
+) -> None:
+    """Create sites hist-NN with a synthetic past of tickets and ratings (for demos and
+    benchmarks; see server/history.py). One transaction; not for a centre at work."""
+    from server.history import fill
+
+    _, db = _database()
+
+    def progress(message: str) -> None:
+        click.echo(message, err=True)
+
+    made = fill(db, sites, days, per_day, seed, end.date() if end else None, passwords, progress)
+    db.dispose()
+    codes = ", ".join(code for _, code in made.sites)
+    click.echo(
+        f"Lịch sử mẫu / synthetic history: {codes}, {made.first} to {made.last}"
+        f" ({made.open_days} working days): {made.tickets:,} tickets, {made.ratings:,}"
+        f" ratings in {made.insert_seconds:.1f} s, statistics rebuilt in"
+        f" {made.rebuild_seconds:.1f} s."
+    )
+    for username, password in made.passwords.items():
+        click.echo(f"  {username:<16} {password}")
+
+
+@cli.group()
+def voice() -> None:
+    """The board's voice: the Vietnamese clips it announces calls with."""
+
+
+@voice.command("build")
+@click.option("--force", is_flag=True, help="Make every clip again, even those already there.")
+@click.option(
+    "--espeak-voice",
+    default="vi",
+    show_default=True,
+    help="espeak-ng voice: vi (northern), vi-vn-x-central or vi-vn-x-south.",
+)
+def voice_build(force: bool, espeak_voice: str) -> None:
+    """Speak the board's clips with espeak-ng into <instance>/voice/; a centre's own
+    recordings in <instance>/voice/custom/ are played instead."""
+    import shutil
+
+    from display.voice import VoiceError, build_clips, voice_folder
+
+    espeak = shutil.which("espeak-ng")
+    if espeak is None:
+        raise click.ClickException("espeak-ng is missing: sudo apt-get install espeak-ng")
+    instance = Config.from_env().instance_path
+    try:
+        report = build_clips(instance, espeak, espeak_voice, force)
+    except VoiceError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(
+        f"Voice clips in {voice_folder(instance)}: {len(report.made)} made,"
+        f" {len(report.kept)} already there."
+    )
+    if report.custom:
+        click.echo(f"The centre's own recordings, played instead: {', '.join(report.custom)}")
+    for stray in report.strays:
+        click.echo(f"custom/{stray} is not a clip's name (<name>.wav) and is never played")
+
+
 # -- printing -----------------------------------------------------------------------------
 
 
 @cli.command()
 def devices() -> None:
-    """List the registered devices, with each kiosk's printer and its status."""
-    from server.models import Device, Site
+    """List the registered devices, with each kiosk's printer and its status, and each
+    rating tablet's counter."""
+    from server.models import Counter, Device, Site
 
     _, db = _database()
     with db.reading() as session:
         rows = session.execute(
-            select(Device, Site.code).join(Site, Site.id == Device.site_id).order_by(Device.id)
+            select(Device, Site.code, Counter.number)
+            .join(Site, Site.id == Device.site_id)
+            .outerjoin(Counter, Counter.id == Device.counter_id)
+            .order_by(Device.id)
         ).all()
-        for device, site_code in rows:
+        for device, site_code, counter_number in rows:
             line = f"{device.id:>4}  {site_code:<12} {device.kind:<7} {device.name}"
+            if counter_number is not None:
+                line += f"  [counter {counter_number}]"
             if device.printer_url:
                 line += (
                     f"  [{device.printer_url} {device.printer_mode} {device.printer_width}:"

@@ -73,6 +73,14 @@ clerk_counters = Table(
     Column("counter_id", ForeignKey("counters.id", ondelete="CASCADE"), primary_key=True),
 )
 
+# The sites a manager looks after (an admin sees every site).
+manager_sites = Table(
+    "manager_sites",
+    Base.metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("site_id", ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True),
+)
+
 
 class Site(Base):
     """A centre's hall or one of its extra reception points."""
@@ -84,8 +92,11 @@ class Site(Base):
     name: Mapped[str] = mapped_column(String(200))
     address: Mapped[str] = mapped_column(String(300), default="")
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Ho_Chi_Minh")
+    opens_at: Mapped[time] = mapped_column(Time, default=time(7, 30), server_default="07:30:00")
     closes_at: Mapped[time] = mapped_column(Time, default=time(17, 30))
     max_priority_streak: Mapped[int] = mapped_column(Integer, default=3)
+    # The line that scrolls along the bottom of the board, set by a manager.
+    notice: Mapped[str] = mapped_column(String(300), default="", server_default="")
     # Bumped once by every committed change; each realtime event carries it, so a client
     # that sees a gap knows it missed something and fetches a fresh snapshot.
     event_seq: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
@@ -115,6 +126,11 @@ class Service(Base):
     expected_minutes: Mapped[float] = mapped_column(default=10.0)
     target_minutes: Mapped[int] = mapped_column(Integer, default=30)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # At most this many tickets a day (None: no cap), and only between these local times
+    # (None: from the site's opening, or until its closing).
+    daily_cap: Mapped[int | None] = mapped_column(Integer)
+    issue_from: Mapped[time | None] = mapped_column(Time)
+    issue_until: Mapped[time | None] = mapped_column(Time)
     position: Mapped[int] = mapped_column(Integer, default=0)
 
     site: Mapped[Site] = relationship(back_populates="services")
@@ -193,12 +209,14 @@ class User(Base):
     counters: Mapped[list[Counter]] = relationship(
         secondary=clerk_counters, back_populates="assigned_clerks", order_by="Counter.number"
     )
+    sites: Mapped[list[Site]] = relationship(secondary=manager_sites, order_by="Site.id")
 
 
 class Device(Base):
     """A registered kiosk, display board or rating tablet. Only a hash of its token is kept."""
 
     __tablename__ = "devices"
+    __table_args__ = (Index("uq_devices_pairing_code_hash", "pairing_code_hash", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
@@ -226,6 +244,11 @@ class Device(Base):
     agent_sid: Mapped[str | None] = mapped_column(String(64))
     # A rating tablet belongs to one counter: it asks the citizens that counter served.
     counter_id: Mapped[int | None] = mapped_column(ForeignKey("counters.id"))
+    # Registering a screen: an admin shows a one-time code (or its QR), the device sends it
+    # back once and receives its token. Only a hash of the code is kept, until it is used
+    # or expires.
+    pairing_code_hash: Mapped[str | None] = mapped_column(String(64))
+    pairing_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     site: Mapped[Site] = relationship()
 
@@ -392,3 +415,37 @@ ticket_stats = Table(
     *_histogram("w"),
     *_histogram("s"),
 )
+
+
+class ApiToken(Base):
+    """A token of one integration (the provincial one-stop system, a button panel), with
+    its scopes and optionally one site. Only a hash is kept; revoked tokens stay listed."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scopes: Mapped[str] = mapped_column(String(300))  # space-separated
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AuditEntry(Base):
+    """Who changed what in administration (sites, services, counters, users, devices, API
+    tokens). What was done to each ticket is in ticket_events."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_at", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
+    action: Mapped[str] = mapped_column(String(64))  # e.g. "service.update"
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -24,6 +24,8 @@ from server.services.counters import public_counter
 from server.services.tickets import candidate, estimate_for, public_ticket
 
 RECENT_CALLS = 10
+# Enough to count everyone past a target in a busy hall; the longest waits come first.
+MANAGER_WAITING_LIST = 500
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -35,7 +37,13 @@ def _seq(session: Session, site_id: int) -> int:
 
 
 def _site_info(site: Site) -> dict[str, Any]:
-    return {"id": site.id, "code": site.code, "name": site.name, "timezone": site.timezone}
+    return {
+        "id": site.id,
+        "code": site.code,
+        "name": site.name,
+        "timezone": site.timezone,
+        "notice": site.notice,
+    }
 
 
 def _service_info(service: Service) -> dict[str, Any]:
@@ -226,22 +234,28 @@ def counter(session: Session, counter_id: int, now: datetime) -> dict[str, Any]:
     }
 
 
-def manager(session: Session, site_id: int) -> dict[str, Any]:
+def manager(session: Session, site_id: int, now: datetime) -> dict[str, Any]:
     """The live hall: every counter with its clerk and current ticket, every queue with its
-    length and longest wait, every kiosk printer with its status (a fault shows until it
-    clears)."""
+    length, longest wait and target, every kiosk printer with its status (a fault shows
+    until it clears). `waiting_since` lists when each waiting citizen took their number
+    (oldest first), so the screen can raise an alert the moment one passes the target
+    without asking the server again; `now` lets it correct its own clock."""
     seq = _seq(session, site_id)
     site = get_site(session, site_id)
-    oldest = dict(
-        session.execute(
-            select(Ticket.service_id, func.min(Ticket.queued_at))
-            .where(Ticket.site_id == site.id, Ticket.status == TicketStatus.WAITING)
-            .group_by(Ticket.service_id)
-        ).all()
-    )
+    waiting: dict[int, list[str | None]] = {}
+    for service_id, queued_at in session.execute(
+        select(Ticket.service_id, Ticket.queued_at)
+        .where(Ticket.site_id == site.id, Ticket.status == TicketStatus.WAITING)
+        .order_by(Ticket.queued_at)
+    ):
+        waiting.setdefault(service_id, []).append(iso(queued_at))
     services = _services_with_queue(session, site, active_only=False)
+    targets = {s.id: s.target_minutes for s in site.services}
     for service in services:
-        service["oldest_queued_at"] = iso(oldest.get(service["id"]))
+        since = waiting.get(service["id"], [])
+        service["target_minutes"] = targets[service["id"]]
+        service["oldest_queued_at"] = since[0] if since else None
+        service["waiting_since"] = since[:MANAGER_WAITING_LIST]
     counters = []
     for c in site.counters:
         clerk = session.get(User, c.clerk_id) if c.clerk_id else None
@@ -256,6 +270,7 @@ def manager(session: Session, site_id: int) -> dict[str, Any]:
         )
     return {
         "seq": seq,
+        "now": iso(now),
         "site": _site_info(site),
         "counters": counters,
         "services": services,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -265,8 +265,17 @@ def issue_ticket(
                 f"The service “{service.name_en}” is not taking tickets now.",
             )
         now = uow.clock()
+        _require_issuing_hours(service, now.astimezone(site_zone(site)).time())
         day = local_day(now, site_zone(site))
         sequence = _next_sequence(session, uow.dialect, site.id, service.id, day)
+        if service.daily_cap is not None and sequence > service.daily_cap:
+            # Raising rolls the sequence back: the cap counts tickets actually issued.
+            raise ServiceUnavailable(
+                f"Lĩnh vực “{service.name_vi}” đã hết số hôm nay "
+                f"(tối đa {service.daily_cap} số). Mời quay lại ngày làm việc sau.",
+                f"The service “{service.name_en}” has given all of today's "
+                f"{service.daily_cap} numbers. Please come back on the next working day.",
+            )
         number = service.number_format.display(sequence)
         ahead = _count_ahead_of_new(session, service.id, priority is not None)
         ticket = Ticket(
@@ -309,6 +318,21 @@ def issue_ticket(
         _record(uow, "ticket_issued", ticket, None)
         uow.commit()
     return issued
+
+
+def _require_issuing_hours(service: Service, local_time: time) -> None:
+    """A service may take tickets only between its issuing hours, where it has them (e.g.
+    land dossiers accepted until 16:00, so that they can be handled before closing)."""
+    start, end = service.issue_from, service.issue_until
+    if (start is not None and local_time < start) or (end is not None and local_time >= end):
+        hours_vi = f"từ {start:%H:%M}" if start else ""
+        hours_vi += f" đến {end:%H:%M}" if end else ""
+        hours_en = f"from {start:%H:%M}" if start else ""
+        hours_en += f" until {end:%H:%M}" if end else ""
+        raise ServiceUnavailable(
+            f"Lĩnh vực “{service.name_vi}” chỉ cấp số {hours_vi.strip()}.",
+            f"The service “{service.name_en}” gives numbers only {hours_en.strip()}.",
+        )
 
 
 def _require_open(counter: Counter) -> None:

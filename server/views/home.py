@@ -1,5 +1,4 @@
-"""The front page (links to each screen), the managers' live overview API, and a health
-check for monitoring."""
+"""The front page (links to each screen) and a health check for monitoring."""
 
 from __future__ import annotations
 
@@ -8,10 +7,7 @@ from typing import Any
 from flask import Blueprint, jsonify, render_template
 from sqlalchemy import text
 
-from server.auth import json_login_required, require_roles
-from server.domain.roles import Role
 from server.runtime import runtime
-from server.services import snapshots
 
 bp = Blueprint("home", __name__)
 
@@ -26,11 +22,3 @@ def health() -> Any:
     with runtime().db.reading() as session:
         session.execute(text("SELECT 1"))
     return jsonify({"ok": True})
-
-
-@bp.get("/api/sites/<int:site_id>/overview")
-@json_login_required
-def overview(site_id: int) -> Any:
-    require_roles(Role.ADMIN, Role.MANAGER)
-    with runtime().db.reading() as session:
-        return jsonify(snapshots.manager(session, site_id))

@@ -46,6 +46,7 @@ def test_demo_prints_working_urls_and_fresh_passwords(run: Run, tmp_path: Path) 
     first = run("demo", "--port", "8000")
     assert "http://127.0.0.1:8000/kiosk?device=" in first
     assert "http://127.0.0.1:8000/board?device=" in first
+    assert "http://127.0.0.1:8000/rating?device=" in first
     kiosk_token = re.search(r"kiosk\?device=(\S+)", first)
     password = re.search(r"canbo1\s+(\S+)", first)
     assert kiosk_token and password
@@ -58,7 +59,7 @@ def test_demo_prints_working_urls_and_fresh_passwords(run: Run, tmp_path: Path) 
     renewed = re.search(r"canbo1\s+(\S+)", run("demo"))
     assert renewed and renewed.group(1) != password.group(1)
     with db.reading() as session:  # running twice did not duplicate the centre
-        assert len(session.scalars(select(Device)).all()) == 2
+        assert len(session.scalars(select(Device)).all()) == 3  # kiosk, board, rating tablet
     db.dispose()
 
 
@@ -99,6 +100,28 @@ def test_create_user_and_device(run: Run, tmp_path: Path) -> None:
 def test_expire_runs_from_the_command_line(run: Run) -> None:
     run("demo")
     assert "Expired 0 tickets." in run("expire", "--closing")
+
+
+def test_stats_rebuild_restores_lost_roll_ups(run: Run, tmp_path: Path) -> None:
+    from server.models import Site, Ticket, ticket_stats
+    from server.services import statistics
+    from server.services.tickets import issue_ticket
+    from server.services.unit_of_work import UnitOfWork
+
+    run("demo")
+    db = database(tmp_path)
+    with db.reading() as session:
+        site = session.scalars(select(Site)).one()
+        service_id = site.services[0].id
+    issue_ticket(UnitOfWork(db), site.id, service_id)
+    with db.write_session() as session, session.begin():
+        session.execute(ticket_stats.delete())
+
+    assert "Statistics rebuilt from 1 tickets." in run("stats", "rebuild", "--site", site.code)
+    with db.reading() as session:
+        day = session.scalars(select(Ticket.day)).one()
+        report = statistics.report(session, [site.id], day, day)
+    assert report.total.issued == 1
 
 
 def test_init_never_prints_the_database_password(fresh_database_url: str, tmp_path: Path) -> None:

@@ -135,3 +135,39 @@ def test_the_phone_token_is_unguessable_and_unique(uow: UnitOfWork, centre: Cent
     tokens = {issue_ticket(uow, centre.site_id, centre.service["HT"]).token for _ in range(20)}
     assert len(tokens) == 20
     assert all(len(t) >= 20 for t in tokens)
+
+
+def _set_service(centre: Centre, code: str, **values: object) -> None:
+    with centre.db.write_session() as session, session.begin():
+        session.execute(update(Service).where(Service.id == centre.service[code]).values(**values))
+
+
+def test_a_daily_cap_refuses_the_next_number_and_leaves_no_gap(
+    uow: UnitOfWork, centre: Centre, clock: FakeClock
+) -> None:
+    _set_service(centre, "DD", daily_cap=2)
+    assert [issue(uow, centre, "DD"), issue(uow, centre, "DD")] == ["C001", "C002"]
+    with pytest.raises(ServiceUnavailable, match="2 numbers"):
+        issue(uow, centre, "DD")
+    assert len(centre.tickets()) == 2
+    _set_service(centre, "DD", daily_cap=3)
+    assert issue(uow, centre, "DD") == "C003"  # the refused attempt used no number
+    clock.advance(days=1)
+    assert issue(uow, centre, "DD") == "C001"  # a new day, a new cap
+
+
+def test_a_service_gives_numbers_only_in_its_issuing_hours(
+    uow: UnitOfWork, centre: Centre, clock: FakeClock
+) -> None:
+    from datetime import time
+
+    _set_service(centre, "DD", issue_from=time(7, 30), issue_until=time(16, 0))
+    clock.now = clock.now.replace(hour=0, minute=29)  # 07:29 local
+    with pytest.raises(ServiceUnavailable, match="from 07:30 until 16:00"):
+        issue(uow, centre, "DD")
+    clock.now = clock.now.replace(hour=0, minute=30)
+    assert issue(uow, centre, "DD") == "C001"
+    clock.now = clock.now.replace(hour=9, minute=0)  # 16:00 local: the window has closed
+    with pytest.raises(ServiceUnavailable):
+        issue(uow, centre, "DD")
+    assert issue(uow, centre, "HT") == "A001"  # other services are not concerned

@@ -25,7 +25,7 @@ def test_bins_are_whole_minutes_up_to_half_an_hour_then_wider() -> None:
     assert BIN_EDGES[29] == 30 * 60
     assert BIN_EDGES[30] == 32 * 60
     assert BIN_EDGES[-1] == 240 * 60
-    assert BIN_COUNT == len(BIN_EDGES) + 1
+    assert len(BIN_EDGES) + 1 == BIN_COUNT == 66
 
 
 def test_a_duration_falls_in_the_bin_whose_edges_hold_it() -> None:

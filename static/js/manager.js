@@ -1,0 +1,184 @@
+// The managers' live hall: queues, counters and printers of one site, kept live by the
+// site's change events (each one refetches the snapshot). Waits grow without any event,
+// so the screen recomputes them every second from when each citizen took their number,
+// and raises an alert the moment one passes the service's target; the alert stays until
+// nobody waits past the target any more (they were called) or the printer fault clears.
+import { connectLive, trouble, el, fetchJson, formatTime } from "./live.js";
+
+const root = document.getElementById("hall");
+const siteId = Number(root.dataset.siteId);
+const timeZone = root.dataset.timezone;
+const $ = (id) => document.getElementById(id);
+const STATE = {
+  open: ["Đang mở", "Open"],
+  paused: ["Tạm dừng", "Paused"],
+  closed: ["Đóng", "Closed"],
+};
+const STATUS = { called: "Đã gọi", serving: "Đang phục vụ" };
+
+let snapshot = null;
+let clockOffset = 0; // server time minus this machine's time, in ms
+
+function now() {
+  return Date.now() + clockOffset;
+}
+
+function minutesSince(iso) {
+  return iso ? Math.max(0, Math.floor((now() - Date.parse(iso)) / 60000)) : 0;
+}
+
+function duration(iso) {
+  if (!iso) return "";
+  const seconds = Math.max(0, Math.floor((now() - Date.parse(iso)) / 1000));
+  const minutes = Math.floor(seconds / 60);
+  return `${minutes}:${String(seconds % 60).padStart(2, "0")}`;
+}
+
+function bilingual(vi, en) {
+  return [vi, " ", el("small", {}, en)];
+}
+
+// Who waits past the target, per service: [{service, count, longest}].
+export function overdue(services) {
+  const result = [];
+  for (const service of services) {
+    const limit = service.target_minutes;
+    const late = service.waiting_since.filter((iso) => minutesSince(iso) >= limit);
+    if (late.length) {
+      result.push({ service, count: late.length, longest: minutesSince(service.oldest_queued_at) });
+    }
+  }
+  return result;
+}
+
+function renderAlerts() {
+  const items = [];
+  for (const { service, count, longest } of overdue(snapshot.services)) {
+    items.push(
+      el(
+        "li",
+        { class: "alert", "data-service-id": service.id },
+        el("strong", {}, service.name_vi),
+        `: ${count} người chờ quá ${service.target_minutes} phút (lâu nhất ${longest} phút). `,
+        el("small", {}, `${count} waiting past the ${service.target_minutes}-minute target.`)
+      )
+    );
+  }
+  for (const printer of snapshot.printers.filter((p) => p.fault)) {
+    items.push(
+      el(
+        "li",
+        { class: "alert", "data-printer-id": printer.device_id },
+        el("strong", {}, `Máy in ${printer.name}`),
+        `: ${printer.message}${printer.detail ? ` (${printer.detail})` : ""}. `,
+        el("small", {}, `Printer: ${printer.message_en}.`)
+      )
+    );
+  }
+  $("alerts").replaceChildren(...items);
+  $("no-alerts").hidden = items.length > 0;
+}
+
+function renderQueues() {
+  const late = new Set(overdue(snapshot.services).map((o) => o.service.id));
+  $("queues").replaceChildren(
+    ...snapshot.services.map((service) =>
+      el(
+        "tr",
+        { class: late.has(service.id) ? "late" : null, "data-service-id": service.id },
+        el("th", { scope: "row" }, bilingual(service.name_vi, service.name_en)),
+        el("td", { class: "num waiting" }, service.waiting),
+        el("td", { class: "num" }, service.oldest_queued_at ? `${minutesSince(service.oldest_queued_at)} phút` : "–"),
+        el("td", { class: "num" }, `${service.target_minutes} phút`)
+      )
+    )
+  );
+}
+
+function renderCounters() {
+  $("counters").replaceChildren(
+    ...snapshot.counters.map((counter) => {
+      const [vi, en] = STATE[counter.state] || [counter.state, counter.state];
+      const reason = counter.state === "paused" && counter.pause_reason ? ` – ${counter.pause_reason}` : "";
+      const current = counter.current;
+      const since = current ? current.started_at || current.called_at : counter.state_changed_at;
+      return el(
+        "tr",
+        { "data-counter-id": counter.id, class: `state-${counter.state}` },
+        el("th", { scope: "row" }, `${counter.number}`, counter.label ? el("small", {}, ` ${counter.label}`) : null),
+        el("td", {}, `${vi}${reason} `, el("small", {}, en)),
+        el("td", {}, counter.clerk || "–"),
+        el("td", { class: "ticket" }, current ? `${current.number} · ${STATUS[current.status] || current.status}` : "–"),
+        el("td", { class: "num" }, since ? duration(since) : "")
+      );
+    })
+  );
+}
+
+function renderPrinters() {
+  const rows = snapshot.printers.map((printer) =>
+    el(
+      "tr",
+      { class: printer.fault ? "late" : null },
+      el("th", { scope: "row" }, printer.name),
+      el("td", {}, printer.message, " ", el("small", {}, printer.message_en)),
+      el("td", {}, printer.detail || (printer.since ? `từ ${formatTime(printer.since, timeZone)}` : ""))
+    )
+  );
+  if (!rows.length) rows.push(el("tr", {}, el("td", { colspan: "3", class: "hint" }, "Chưa có máy in. No printer.")));
+  $("printers").replaceChildren(...rows);
+}
+
+function render() {
+  if (!snapshot) return;
+  renderAlerts();
+  renderQueues();
+  renderCounters();
+  renderPrinters();
+  $("clock").textContent = new Date(now()).toLocaleTimeString("vi-VN", { timeZone });
+}
+
+// Several changes in a burst (a busy hall) cost one snapshot.
+let pending = null;
+function soon() {
+  if (pending) return;
+  pending = setTimeout(() => {
+    pending = null;
+    live.refresh();
+  }, 250);
+}
+
+const live = connectLive({
+  auth: { manager: siteId },
+  load: () => fetchJson(`/api/sites/${siteId}/overview`),
+  onSnapshot: (data) => {
+    snapshot = data;
+    clockOffset = Date.parse(data.now) - Date.now();
+    render();
+  },
+  onChange: soon,
+  onStatus: (ok, error) => {
+    $("connection").textContent = ok ? "Đang cập nhật trực tiếp" : trouble(error);
+    $("connection").className = ok ? "status ok" : "status bad";
+  },
+});
+
+// The board's notice line: saved at once, shown on the board by the change it makes.
+const csrf = document.querySelector('meta[name="csrf-token"]').content;
+$("notice-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  $("notice-status").textContent = "";
+  try {
+    const saved = await fetchJson(`/api/sites/${siteId}/notice`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
+      body: JSON.stringify({ notice: $("notice").value }),
+    });
+    $("notice").value = saved.notice;
+    $("notice-status").textContent = "Đã lưu. Saved.";
+  } catch (error) {
+    $("notice-status").textContent = error.status ? error.message : trouble(error);
+  }
+});
+
+setInterval(render, 1000);
