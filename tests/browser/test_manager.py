@@ -103,3 +103,37 @@ def test_the_statistics_page_draws_its_charts_and_prints_the_tables(
     page.emulate_media(media="print")
     expect(page.locator("form.filters")).to_be_hidden()
     expect(page.locator("#section-service table")).to_be_visible()
+
+
+def test_a_printer_fault_shows_on_the_hall_until_the_printer_is_back(
+    screens: Screens, live_server: Any, creds: DemoCredentials, centre: Centre
+) -> None:
+    from server.auth import token_hash
+    from server.models import Device
+    from tests.live import free_port
+    from tests.printing.conftest import FakePrinter
+
+    port = free_port()
+    kiosk_token = token_hash(creds.device_tokens["kiosk"])
+    with centre.db.write_session() as session, session.begin():
+        session.execute(
+            update(Device)
+            .where(Device.token_hash == kiosk_token)
+            .values(printer_url=f"tcp://127.0.0.1:{port}")
+        )
+    hall = manager_page(screens, live_server, creds, "/manager")
+    expect(hall.locator("#printers tr")).to_have_count(1)
+
+    http = live_server.session_for("canbo1", creds.passwords["canbo1"])
+    issue(live_server, http, creds, centre.service["HT"])  # nobody listens on the port
+    fault = hall.locator("#alerts li[data-printer-id]")
+    expect(fault).to_contain_text("Máy in không kết nối được")
+    shoot(hall, "manager-hall-printer-fault")
+
+    printer = FakePrinter(port)
+    try:
+        issue(live_server, http, creds, centre.service["HT"])
+        printer.next_job()
+        expect(fault).to_have_count(0)  # printed again: the fault clears by itself
+    finally:
+        printer.close()
