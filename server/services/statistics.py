@@ -13,6 +13,7 @@ from collections import Counter as Tally
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -130,11 +131,29 @@ def _row_keys(
 # -- keeping the roll-ups -----------------------------------------------------------------
 
 
+KEY_COLUMNS = tuple(c.name for c in ticket_stats.primary_key)
+
+
+@lru_cache(maxsize=128)
+def _upsert_statement(dialect: str, names: tuple[str, ...]) -> Any:
+    """INSERT ... ON CONFLICT DO UPDATE adding `names` to a roll-up row, built once per
+    dialect and set of figures so SQLAlchemy compiles it once."""
+    insert = (pg_insert if dialect == "postgresql" else sqlite_insert)(ticket_stats)
+    greatest = func.greatest if dialect == "postgresql" else func.max
+    updates = {
+        name: greatest(ticket_stats.c[name], insert.excluded[name])
+        if name in STAT_MAXIMA
+        else ticket_stats.c[name] + insert.excluded[name]
+        for name in names
+    }
+    return insert.on_conflict_do_update(index_elements=list(KEY_COLUMNS), set_=updates)
+
+
 def _upsert(session: Session, dialect: str, rows: Mapping[RowKey, Figures]) -> None:
-    """Add figures to roll-up rows, creating them as needed: one statement."""
+    """Add figures to roll-up rows, creating them as needed."""
     if not rows:
         return
-    names = sorted({name for figures in rows.values() for name in figures})
+    names = tuple(sorted({name for figures in rows.values() for name in figures}))
     values = [
         {
             "site_id": site_id,
@@ -146,19 +165,7 @@ def _upsert(session: Session, dialect: str, rows: Mapping[RowKey, Figures]) -> N
         }
         for (site_id, period, start, dimension, key), figures in rows.items()
     ]
-    insert = (pg_insert if dialect == "postgresql" else sqlite_insert)(ticket_stats)
-    greatest = func.greatest if dialect == "postgresql" else func.max
-    updates = {
-        name: greatest(ticket_stats.c[name], insert.excluded[name])
-        if name in STAT_MAXIMA
-        else ticket_stats.c[name] + insert.excluded[name]
-        for name in names
-    }
-    session.execute(
-        insert.values(values).on_conflict_do_update(
-            index_elements=[c.name for c in ticket_stats.primary_key], set_=updates
-        )
-    )
+    session.execute(_upsert_statement(dialect, names), values)
 
 
 def add(
