@@ -22,15 +22,16 @@ A print agent connects with ``auth={"printer": <kiosk token>, "status": ...}``, 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Sequence
 from typing import Any
 
-from flask import request
+from flask import Flask, current_app, request
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, SocketIO, join_room
-from sqlalchemy import update
+from sqlalchemy import select, update
 
-from server.auth import StaffUser, device_by_token, may_manage_site
+from server.auth import StaffUser, device_by_token, may_manage_site, token_hash
 from server.domain.errors import DomainError
 from server.domain.printing import PrinterStatus
 from server.domain.roles import DeviceKind
@@ -129,6 +130,7 @@ def _join_as_device(token: str) -> None:
             update(Device).where(Device.id == device.id).values(last_seen_at=utcnow())
         )
         uow.commit()
+    _track_device(device.id, token)
 
 
 def _join_as_phone(token: str) -> None:
@@ -176,6 +178,7 @@ def _join_as_agent(token: str, auth: dict[str, Any]) -> None:
         _detail(auth.get("detail")),
     )
     _agents[sid] = device.id
+    _track_device(device.id, token)
     join_room(printer_room(device.id))
     if replaced is not None:
         # The newest connection wins (the old one may be a dead link not yet noticed);
@@ -213,6 +216,8 @@ def _is_id(value: object) -> bool:
 def on_disconnect(reason: object = None) -> None:
     """A print agent that leaves leaves its printer without a driver: a fault."""
     sid: str = request.sid  # type: ignore[attr-defined]
+    with _devices_lock:
+        _devices.pop(sid, None)
     device_id = _agents.pop(sid, None)
     if device_id is not None:
         try:
@@ -254,3 +259,74 @@ def on_printer_status(message: object) -> None:
         _printer_status(message.get("status")),
         _detail(message.get("detail")),
     )
+
+
+# -- revoked devices ----------------------------------------------------------------------
+# A device's credential is checked when it connects; a board then only listens, so a
+# revoked (or re-paired) device must also be cut off while connected. The worker whose
+# admin revoked it does so at once (disconnect_device). With several workers (a message
+# queue), each one also checks its own connected devices against the database every
+# DEVICE_CHECK_SECONDS: the others learn of a revocation that way.
+
+DEVICE_CHECK_SECONDS = 1.0
+_devices: dict[str, tuple[int, str]] = {}  # Socket.IO session -> (device id, token hash)
+_devices_lock = threading.Lock()
+_watching = False
+
+
+def _track_device(device_id: int, token: str) -> None:
+    global _watching
+    sid: str = request.sid  # type: ignore[attr-defined]
+    watch = runtime().config.message_queue is not None
+    with _devices_lock:
+        _devices[sid] = (device_id, token_hash(token))
+        start = watch and not _watching
+        _watching = _watching or watch
+    if start:
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        socketio.start_background_task(_watch_devices, app)
+
+
+def disconnect_device(device_id: int) -> None:
+    """Close this worker's live connections of a device (after its revocation)."""
+    with _devices_lock:
+        sids = [sid for sid, (device, _) in _devices.items() if device == device_id]
+    for sid in sids:
+        socketio.server.disconnect(sid, namespace="/")
+
+
+def move_rating_tablet(device_id: int, old_counter_id: int | None, counter_id: int) -> None:
+    """A rating tablet given another counter follows that counter from now on (its
+    connections on this worker; on another worker, from its next reconnection)."""
+    with _devices_lock:
+        sids = [sid for sid, (device, _) in _devices.items() if device == device_id]
+    for sid in sids:
+        if old_counter_id is not None:
+            socketio.server.leave_room(sid, counter_room(old_counter_id), namespace="/")
+        socketio.server.enter_room(sid, counter_room(counter_id), namespace="/")
+
+
+def _watch_devices(app: Flask) -> None:
+    """Runs while this worker has devices connected; stops with the last one."""
+    global _watching
+    while True:
+        socketio.sleep(DEVICE_CHECK_SECONDS)
+        with _devices_lock:
+            if not _devices:
+                _watching = False
+                return
+            connected = dict(_devices)
+        try:
+            with app.app_context(), runtime().db.reading() as session:
+                rows = session.execute(
+                    select(Device.id, Device.token_hash).where(
+                        Device.id.in_({device for device, _ in connected.values()}),
+                        Device.active.is_(True),
+                    )
+                )
+                valid = {(device_id, hashed) for device_id, hashed in rows}
+            for sid, device in connected.items():
+                if device not in valid:
+                    socketio.server.disconnect(sid, namespace="/")
+        except Exception:  # a database hiccup: try again at the next round
+            log.exception("could not check the connected devices")
