@@ -178,6 +178,18 @@ def request_device(kind: DeviceKind) -> DeviceIdentity:
     return device_by_token(request.headers.get(DEVICE_HEADER), kind)
 
 
+def bearer_token() -> str:
+    """The integration API token of this request (`Authorization: Bearer <token>`), or
+    Unauthorized; server.services.api_tokens says whose it is."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized(
+            "Thiếu mã tích hợp (Authorization: Bearer …).",
+            "The API token is missing (Authorization: Bearer …).",
+        )
+    return token.strip()
+
+
 def json_login_required(view: F) -> F:
     """Like flask_login.login_required, but a JSON 401 instead of a redirect."""
 

@@ -7,19 +7,23 @@ any view runs, and rate limits on what anyone can reach.
   server is reached over HTTPS (`Config.https_only`).
 - Rate limits (Flask-Limiter), declared on the views with the decorators below: ticket
   issuing per kiosk device (its token, not its address: several kiosks may share one), the
-  citizen's phone page and its calls per client address, and failed sign-ins per address
-  and per username. Limits come from the app's Config, read on every request, so each
-  app (and each test) has its own.
+  citizen's phone page and its calls per client address, failed sign-ins per address
+  and per username, and the integration API per token. Limits come from the app's
+  Config, read on every request, so each app (and each test) has its own.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from flask import Flask, Response, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from limits import parse_many
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.routing import IntegerConverter, Map
 
+from server.api.input import MAX_ID
 from server.auth import DEVICE_HEADER, token_hash
 from server.config import Config
 from server.runtime import runtime
@@ -56,7 +60,12 @@ limiter = Limiter(key_func=get_remote_address)
 
 
 def init_app(app: Flask, config: Config) -> None:
-    for value in (config.ratelimit_issue, config.ratelimit_public, config.ratelimit_login):
+    for value in (
+        config.ratelimit_issue,
+        config.ratelimit_public,
+        config.ratelimit_login,
+        config.ratelimit_api,
+    ):
         parse_many(value)  # a mistyped limit stops the start, not the first citizen
     app.config.update(
         RATELIMIT_ENABLED=True,
@@ -67,6 +76,8 @@ def init_app(app: Flask, config: Config) -> None:
         RATELIMIT_SWALLOW_ERRORS=True,
     )
     limiter.init_app(app)
+    # Before any route is added: every `<int:…>` of every route uses it.
+    app.url_map.converters["int"] = DatabaseId
     app.before_request(_refuse_oversized_body)
     app.after_request(_security_headers)
 
@@ -75,6 +86,14 @@ def init_app(app: Flask, config: Config) -> None:
 def _monitoring() -> bool:
     # Health checks run every few seconds from one address; they never count.
     return request.endpoint == "home.health"
+
+
+class DatabaseId(IntegerConverter):
+    """`<int:…>` in a route: a number beyond what an id column holds matches no route (a
+    404), instead of reaching the database and failing there (an overflow, a 500)."""
+
+    def __init__(self, url_map: Map, **options: Any) -> None:
+        super().__init__(url_map, **{"max": MAX_ID, **options})
 
 
 def _refuse_oversized_body() -> None:
@@ -108,6 +127,10 @@ def login_limit() -> str:
     return runtime().config.ratelimit_login
 
 
+def api_limit() -> str:
+    return runtime().config.ratelimit_api
+
+
 # -- who a limit counts -------------------------------------------------------------------
 
 
@@ -117,6 +140,15 @@ def kiosk_key() -> str:
     token = request.headers.get(DEVICE_HEADER)
     if token:
         return f"device:{token_hash(token)}"
+    return f"address:{get_remote_address()}"
+
+
+def api_token_key() -> str:
+    """The integration, by a hash of its bearer token (as kiosk_key does for a kiosk); a
+    request without one counts against its address."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return f"api-token:{token_hash(token.strip())}"
     return f"address:{get_remote_address()}"
 
 

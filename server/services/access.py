@@ -114,10 +114,13 @@ def open_ticket_by_token(session: Session, token: str, lock: bool = False) -> Ti
 
 
 def may_handle_ticket(user: User, ticket: Ticket) -> bool:
-    """Managers and admins may see and reprint any ticket; a clerk those of the services
-    of the counters they work at."""
-    if user.role in (Role.ADMIN, Role.MANAGER):
+    """Admins may see and reprint any ticket, managers those of their sites, a clerk those
+    of the services of the counters they work at. (A ticket's paper carries its QR code,
+    the citizen's phone token: another site's staff has no business with it.)"""
+    if user.role == Role.ADMIN:
         return True
+    if user.role == Role.MANAGER:
+        return any(site.id == ticket.site_id for site in user.sites)
     return any(
         link.service_id == ticket.service_id
         for counter in user.counters
