@@ -9,13 +9,16 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY_STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
+# The screens' English (translations/*/LC_MESSAGES/messages.po), compiled to .mo at install.
+PO_FILES := $(wildcard translations/*/LC_MESSAGES/messages.po)
+MO_FILES := $(PO_FILES:.po=.mo)
 
 # Browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: install browser voice demo serve test lint clean
 
-install: $(PY_STAMP) $(NPM_STAMP)
+install: $(PY_STAMP) $(NPM_STAMP) $(MO_FILES)
 
 # The browser tests also hear the board's voice (espeak-ng).
 browser:
@@ -35,7 +38,12 @@ $(PY_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/pybabel compile -d translations
 	touch $@
+
+# A catalog changed since the last install: compile it again.
+translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po $(PY_STAMP)
+	$(BIN)/pybabel compile -d translations
 
 $(NPM_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund

@@ -1,5 +1,5 @@
-"""The waiting-room board: which number goes to which counter, how many wait, the
-manager's notice line; and the clips its voice reads the calls with."""
+"""The waiting-room board: which number goes to which counter, and how many wait; and the
+clips its voice reads the calls with."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from display.announce import announcement_clips, announcement_template
 from display.voice import clip_path
 from server.auth import request_device
 from server.domain.roles import DeviceKind
-from server.models import Site
 from server.runtime import runtime
 from server.services import snapshots
 
@@ -36,9 +35,6 @@ def snapshot() -> Any:
     rt = runtime()
     with rt.db.reading() as session:
         board = snapshots.board(session, device.site_id, rt.clock())
-        # The notice scrolling along the bottom (set by a manager); empty: no notice line.
-        site = session.get(Site, device.site_id)
-        board.setdefault("notice", site.notice if site is not None else "")
     for call in board["recent_calls"]:
         call["clips"] = _clips(call["number"], call["counter_number"])
     return jsonify(board)

@@ -66,6 +66,7 @@ class Config:
     ratelimit_issue: str = "30 per minute;600 per hour"  # per kiosk device
     ratelimit_public: str = "300 per minute"  # per client address: the phone page and its calls
     ratelimit_login: str = "10 per minute;30 per hour"  # failed sign-ins, per address and per name
+    ratelimit_api: str = "300 per minute"  # per integration API token (/api/v1)
     # memory:// counts per worker: several workers must share redis://… to count together.
     ratelimit_storage: str = "memory://"
     # Session cookies only over HTTPS (and HSTS); None: when public_url is https.
@@ -100,7 +101,7 @@ class Config:
             "proxies": int(os.environ.get("XEPHANG_PROXIES", "0")),
             "max_connections": int(os.environ.get("XEPHANG_MAX_CONNECTIONS", "10000")),
         }
-        for name in ("issue", "public", "login", "storage"):
+        for name in ("issue", "public", "login", "api", "storage"):
             variable = f"XEPHANG_RATELIMIT_{name.upper()}"
             if os.environ.get(variable):
                 values[f"ratelimit_{name}"] = os.environ[variable]

@@ -40,12 +40,16 @@ def chosen_language() -> str:
     return DEFAULT_LANGUAGE
 
 
-def in_language(item: Mapping[str, Any], field: str) -> Any:
-    """A bilingual field of the data (`name_vi` and `name_en`, say) in the page's language;
-    the Vietnamese when there is no English."""
-    if chosen_language() == "en" and item.get(f"{field}_en"):
-        return item[f"{field}_en"]
-    return item.get(f"{field}_vi")
+def in_language(item: Mapping[str, Any] | object, field: str) -> Any:
+    """A bilingual field of the data (`name_vi` and `name_en` of a dict or an object) in the
+    page's language; the Vietnamese when there is no English."""
+
+    def value(name: str) -> Any:
+        if isinstance(item, Mapping):
+            return item.get(name)
+        return getattr(item, name, None)
+
+    return (chosen_language() == "en" and value(f"{field}_en")) or value(f"{field}_vi")
 
 
 def language_url(language: str) -> str:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_limiter import RequestLimit, RouteLimit
 from flask_login import login_user, logout_user
 from flask_wtf import FlaskForm
@@ -36,9 +37,8 @@ def _safe_next(target: str | None) -> str | None:
 def _too_many_failures(limit: RequestLimit) -> Response:
     """The sign-in form again, saying when to try next, instead of an error page."""
     minutes = max(1, math.ceil((limit.reset_at - time.time()) / 60))
-    error = (
-        f"Đăng nhập sai quá nhiều lần, vui lòng thử lại sau {minutes} phút."
-        f" (Too many failed sign-ins: try again in {minutes} min.)"
+    error = gettext(
+        "Đăng nhập sai quá nhiều lần, vui lòng thử lại sau %(minutes)s phút.", minutes=minutes
     )
     return make_response(render_template("auth/login.html", form=LoginForm(), error=error), 429)
 
@@ -67,7 +67,7 @@ def login() -> Any:
             login_user(user)
             home = url_for("counter.choose") if user.role == Role.CLERK else url_for("home.index")
             return redirect(_safe_next(request.args.get("next")) or home)
-        error = "Sai tên đăng nhập hoặc mật khẩu."
+        error = gettext("Sai tên đăng nhập hoặc mật khẩu.")
     status = 401 if error else 200
     return render_template("auth/login.html", form=form, error=error), status
 

@@ -17,6 +17,7 @@ from server.api.input import json_body, text_field
 from server.auth import json_login_required, require_roles, require_site_manager, staff
 from server.domain.errors import InvalidInput
 from server.domain.roles import Role
+from server.i18n import chosen_language
 from server.models import Site
 from server.runtime import runtime
 from server.services import exports, notices, snapshots, statistics
@@ -152,7 +153,8 @@ def statistics_page() -> Any:
             report = statistics.report(session, scope.site_ids, scope.first, scope.last)
             error = None
         except InvalidInput as refused:
-            scope, report, error = None, None, refused.message_vi
+            message = refused.message_en if chosen_language() == "en" else refused.message_vi
+            scope, report, error = None, None, message
         return render_template(
             "manager/statistics.html",
             sites=sites,

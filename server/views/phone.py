@@ -8,9 +8,10 @@ import re
 from typing import Any
 
 import segno
-from flask import Blueprint, Response, jsonify, render_template, request, url_for
+from flask import Blueprint, Response, jsonify, render_template, request, send_file, url_for
 
 from server.auth import csrf
+from server.config import PROJECT_ROOT
 from server.domain.errors import NotFound
 from server.runtime import runtime
 from server.security import phone_limit
@@ -43,7 +44,18 @@ def qr_url(token: str) -> str:
 @bp.get("/t/<token>")
 @phone_limit
 def page(token: str) -> str:
-    return render_template("phone/ticket.html", token=_checked(token))
+    return render_template(
+        "phone/ticket.html",
+        token=_checked(token),
+        notify_ahead=max(0, runtime().config.notify_ahead),
+    )
+
+
+@bp.get("/t/sw.js")
+def service_worker() -> Response:
+    """The phone page's service worker (its notifications on Android), served under /t/ so
+    that it may cover the ticket pages."""
+    return send_file(PROJECT_ROOT / "static" / "js" / "phone-sw.js", mimetype="text/javascript")
 
 
 @bp.get("/t/<token>/qr.svg")

@@ -208,7 +208,7 @@ function render(snapshot) {
       el("li", { "data-service": s.id }, el("span", {}, inLanguage(s, "name")), el("strong", { class: "count" }, s.waiting)),
     ),
   );
-  showNotice(snapshot.notice || "");
+  showNotice(snapshot.site.notice || "");
 }
 
 function stateText(counter) {

@@ -1,35 +1,54 @@
 // The clerk's screen. Every button posts one action; the screen then follows the server
-// (the change event, or a snapshot), never its own guess.
-import { connectLive, trouble, el, fetchJson, formatTime } from "./live.js";
+// (the change event, or a snapshot), never its own guess. A refused action is explained,
+// a done one confirmed in a line that fades by itself.
+import { connectLive, trouble, failure, el, fetchJson, formatTime, inLanguage, t } from "./live.js";
 
 const root = document.getElementById("counter");
 const counterId = Number(root.dataset.counterId);
 const csrf = document.querySelector('meta[name="csrf-token"]').content;
 const $ = (id) => document.getElementById(id);
-const STATUS = { called: "Đã gọi, chờ công dân đến", serving: "Đang phục vụ" };
-const STATE = { open: "Đang mở", paused: "Tạm dừng", closed: "Đóng" };
+const TICKET_ACTIONS = ["recall", "start", "finish", "no-show", "transfer"];
+const DONE_SECONDS = 4;
 let current = null;
 let timeZone = "Asia/Ho_Chi_Minh";
+let doneTimer = null;
 
 function message(text) {
   $("message").textContent = text || "";
   $("message").hidden = !text;
 }
 
+function done(text) {
+  clearTimeout(doneTimer);
+  $("done-message").textContent = text;
+  $("done-message").hidden = !text;
+  if (text) doneTimer = setTimeout(() => done(""), DONE_SECONDS * 1000);
+}
+
+function doneText(action, result) {
+  const key = action === "call-next" ? "done_call" : `done_${action.replace("-", "_")}`;
+  const service = $("transfer-service").selectedOptions[0];
+  return t(key, {
+    number: result && result.number,
+    service: action === "transfer" && service ? service.textContent : "",
+  });
+}
+
 async function act(action, body = {}) {
   message("");
-  if (current && ["recall", "start", "finish", "no-show", "transfer"].includes(action)) {
-    body = { ticket_id: current.id, ...body };
-  }
+  done("");
+  // The ticket on screen: the server refuses if it is no longer the counter's current one.
+  if (current && TICKET_ACTIONS.includes(action)) body = { ticket_id: current.id, ...body };
   try {
-    await fetchJson(`/api/counters/${counterId}/${action}`, {
+    const answer = await fetchJson(`/api/counters/${counterId}/${action}`, {
       method: "POST",
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
       body: JSON.stringify(body),
     });
+    done(doneText(action, answer.result));
     live.refresh();
   } catch (error) {
-    message(error.status ? error.message : "Không kết nối được máy chủ. Thao tác chưa được thực hiện.");
+    message(failure(error, t("not_done")));
   }
 }
 
@@ -38,30 +57,39 @@ function render(snapshot) {
   const counter = snapshot.counter;
   $("counter-number").textContent = counter.number;
   $("counter-label").textContent = counter.label;
-  $("counter-state").textContent = STATE[counter.state] + (counter.pause_reason ? ` (${counter.pause_reason})` : "");
+  $("counter-state").textContent = t(`state_${counter.state}`) + (counter.pause_reason ? ` (${counter.pause_reason})` : "");
   $("counter-state").className = `state ${counter.state}`;
   current = snapshot.current;
   $("current-number").textContent = current ? current.number : "–";
-  $("current-service").textContent = current ? current.service_name_vi : "";
-  $("current-status").textContent = current ? STATUS[current.status] || current.status : "";
+  $("current-service").textContent = current ? inLanguage(current, "service_name") : "";
+  $("current-status").textContent = current ? t(`status_${current.status}`) : "";
   updateTimer();
   const select = $("transfer-service");
+  const chosen = select.value;
   select.replaceChildren(
     ...snapshot.transfer_to
       .filter((s) => !current || s.id !== current.service_id)
-      .map((s) => el("option", { value: s.id }, s.name_vi)),
+      .map((s) => el("option", { value: s.id, selected: String(s.id) === chosen }, inLanguage(s, "name"))),
   );
   $("waiting-count").textContent = snapshot.waiting.length;
   $("served-today").textContent = counter.served_today;
   $("waiting").replaceChildren(
-    ...snapshot.waiting.map((t) =>
+    ...snapshot.waiting.map((ticket) =>
       el(
         "tr",
-        { "data-ticket": t.id, class: t.priority ? "priority" : "" },
-        el("td", {}, el("strong", {}, t.number), t.priority ? " (ưu tiên)" : ""),
-        el("td", {}, t.service_name_vi),
-        el("td", {}, formatTime(t.queued_at, timeZone)),
-        el("td", {}, el("button", { type: "button", onclick: () => act("call", { ticket_id: t.id }) }, "Gọi")),
+        { "data-ticket": ticket.id, class: ticket.priority ? "priority" : "" },
+        el("td", {}, el("strong", {}, ticket.number), ticket.priority ? ` ${t("priority")}` : ""),
+        el("td", {}, inLanguage(ticket, "service_name")),
+        el("td", {}, formatTime(ticket.queued_at, timeZone)),
+        el(
+          "td",
+          {},
+          el(
+            "button",
+            { type: "button", "aria-label": t("call_number", { number: ticket.number }), onclick: () => act("call", { ticket_id: ticket.id }) },
+            t("call"),
+          ),
+        ),
       ),
     ),
   );
@@ -82,17 +110,19 @@ root.addEventListener("click", (event) => {
   const button = event.target.closest("button[data-action]");
   if (!button) return;
   const action = button.dataset.action;
-  if (action === "pause") act("pause", { reason: $("pause-reason").value });
+  if (action === "pause") act("pause", { reason: $("pause-reason").value.trim() });
   else if (action === "transfer") act("transfer", { service_id: Number($("transfer-service").value) });
   else act(action);
 });
 
-const KEYS = { n: "call-next", r: "recall", s: "start", f: "finish" };
+const KEYS = { n: "call-next", r: "recall", s: "start", f: "finish", v: "no-show" };
 document.addEventListener("keydown", (event) => {
   if (event.target.matches("input, select, textarea") || event.ctrlKey || event.altKey || event.metaKey) return;
   const action = KEYS[event.key.toLowerCase()];
-  if (action) act(action);
+  if (action && !event.repeat) act(action);
 });
+
+window.xephangCounter = { act };
 
 const live = connectLive({
   auth: { counter: counterId },

@@ -3,6 +3,42 @@
 // on any gap in the sequence the screen fetches a fresh snapshot, so it is never left wrong.
 /* global io */
 
+// -- words ---------------------------------------------------------------------------------
+// Every word a script shows comes from its page: the template renders them in the page's
+// language (`?lang=en|vi`, Vietnamese by default) into JSON blocks, #i18n-common for this
+// module and #i18n for the screen's own.
+export const lang = document.documentElement.lang === "en" ? "en" : "vi";
+export const locale = lang === "en" ? "en-GB" : "vi-VN";
+
+function readWords(id) {
+  const block = document.getElementById(id);
+  if (!block) return {};
+  try {
+    return JSON.parse(block.textContent);
+  } catch {
+    return {};
+  }
+}
+const words = { ...readWords("i18n-common"), ...readWords("i18n") };
+
+// t("ahead", {n: 3}) -> "Trước bạn: 3 người"; placeholders are written {name}.
+export function t(key, values = {}) {
+  const text = words[key] ?? key;
+  return text.replace(/\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole));
+}
+
+// A bilingual field of the server's data (name_vi / name_en) in the page's language.
+export function inLanguage(item, field) {
+  if (!item) return "";
+  return (lang === "en" && item[`${field}_en`]) || item[`${field}_vi`] || "";
+}
+
+// The server's own words for a refusal (`message` is Vietnamese, `message_en` English).
+export function refusalText(body) {
+  if (!body) return "";
+  return (lang === "en" && body.message_en) || body.message || "";
+}
+
 export async function fetchJson(url, options = {}) {
   const response = await fetch(url, {
     credentials: "same-origin",
@@ -85,13 +121,19 @@ export function connectLive({ auth, load, onSnapshot, onChange = () => {}, onTic
 // What to tell a person when the server cannot be used: its own words where it refused
 // (an unregistered device, say), or that the connection is lost and being retried.
 export function trouble(error) {
-  const refusal = error && ((error.body && error.body.message) || (error.data && error.data.message));
-  return refusal || "Mất kết nối máy chủ – đang thử lại…";
+  const refusal = error && (refusalText(error.body) || refusalText(error.data));
+  return refusal || t("offline");
+}
+
+// What went wrong with an action, for the person who tried it: the server's refusal in
+// their language, or that the server could not be reached.
+export function failure(error, unreachable = t("unreachable")) {
+  return (error && error.status && (refusalText(error.body) || error.message)) || unreachable;
 }
 
 export function formatTime(iso, timeZone) {
   if (!iso) return "";
-  return new Date(iso).toLocaleTimeString("vi-VN", { hour: "2-digit", minute: "2-digit", timeZone });
+  return new Date(iso).toLocaleTimeString(locale, { hour: "2-digit", minute: "2-digit", timeZone });
 }
 
 export function el(tag, attrs = {}, ...children) {

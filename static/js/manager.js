@@ -3,18 +3,12 @@
 // so the screen recomputes them every second from when each citizen took their number,
 // and raises an alert the moment one passes the service's target; the alert stays until
 // nobody waits past the target any more (they were called) or the printer fault clears.
-import { connectLive, trouble, el, fetchJson, formatTime } from "./live.js";
+import { connectLive, trouble, failure, el, fetchJson, formatTime, inLanguage, lang, locale, t } from "./live.js";
 
 const root = document.getElementById("hall");
 const siteId = Number(root.dataset.siteId);
 const timeZone = root.dataset.timezone;
 const $ = (id) => document.getElementById(id);
-const STATE = {
-  open: ["Đang mở", "Open"],
-  paused: ["Tạm dừng", "Paused"],
-  closed: ["Đóng", "Closed"],
-};
-const STATUS = { called: "Đã gọi", serving: "Đang phục vụ" };
 
 let snapshot = null;
 let clockOffset = 0; // server time minus this machine's time, in ms
@@ -34,10 +28,6 @@ function duration(iso) {
   return `${minutes}:${String(seconds % 60).padStart(2, "0")}`;
 }
 
-function bilingual(vi, en) {
-  return [vi, " ", el("small", {}, en)];
-}
-
 // Who waits past the target, per service: [{service, count, longest}].
 export function overdue(services) {
   const result = [];
@@ -51,6 +41,10 @@ export function overdue(services) {
   return result;
 }
 
+function printerMessage(printer) {
+  return (lang === "en" && printer.message_en) || printer.message;
+}
+
 function renderAlerts() {
   const items = [];
   for (const { service, count, longest } of overdue(snapshot.services)) {
@@ -58,9 +52,8 @@ function renderAlerts() {
       el(
         "li",
         { class: "alert", "data-service-id": service.id },
-        el("strong", {}, service.name_vi),
-        `: ${count} người chờ quá ${service.target_minutes} phút (lâu nhất ${longest} phút). `,
-        el("small", {}, `${count} waiting past the ${service.target_minutes}-minute target.`)
+        el("strong", {}, inLanguage(service, "name")),
+        `: ${t("overdue", { count, target: service.target_minutes, longest })}`
       )
     );
   }
@@ -69,9 +62,8 @@ function renderAlerts() {
       el(
         "li",
         { class: "alert", "data-printer-id": printer.device_id },
-        el("strong", {}, `Máy in ${printer.name}`),
-        `: ${printer.message}${printer.detail ? ` (${printer.detail})` : ""}. `,
-        el("small", {}, `Printer: ${printer.message_en}.`)
+        el("strong", {}, t("printer", { name: printer.name })),
+        `: ${printerMessage(printer)}${printer.detail ? ` (${printer.detail})` : ""}.`
       )
     );
   }
@@ -86,10 +78,10 @@ function renderQueues() {
       el(
         "tr",
         { class: late.has(service.id) ? "late" : null, "data-service-id": service.id },
-        el("th", { scope: "row" }, bilingual(service.name_vi, service.name_en)),
+        el("th", { scope: "row" }, inLanguage(service, "name")),
         el("td", { class: "num waiting" }, service.waiting),
-        el("td", { class: "num" }, service.oldest_queued_at ? `${minutesSince(service.oldest_queued_at)} phút` : "–"),
-        el("td", { class: "num" }, `${service.target_minutes} phút`)
+        el("td", { class: "num" }, service.oldest_queued_at ? t("minutes", { n: minutesSince(service.oldest_queued_at) }) : "–"),
+        el("td", { class: "num" }, t("minutes", { n: service.target_minutes }))
       )
     )
   );
@@ -98,7 +90,7 @@ function renderQueues() {
 function renderCounters() {
   $("counters").replaceChildren(
     ...snapshot.counters.map((counter) => {
-      const [vi, en] = STATE[counter.state] || [counter.state, counter.state];
+      const state = t(`state_${counter.state}`);
       const reason = counter.state === "paused" && counter.pause_reason ? ` – ${counter.pause_reason}` : "";
       const current = counter.current;
       const since = current ? current.started_at || current.called_at : counter.state_changed_at;
@@ -106,9 +98,9 @@ function renderCounters() {
         "tr",
         { "data-counter-id": counter.id, class: `state-${counter.state}` },
         el("th", { scope: "row" }, `${counter.number}`, counter.label ? el("small", {}, ` ${counter.label}`) : null),
-        el("td", {}, `${vi}${reason} `, el("small", {}, en)),
+        el("td", { class: "state" }, `${state}${reason}`),
         el("td", {}, counter.clerk || "–"),
-        el("td", { class: "ticket" }, current ? `${current.number} · ${STATUS[current.status] || current.status}` : "–"),
+        el("td", { class: "ticket" }, current ? `${current.number} · ${t(`status_${current.status}`)}` : "–"),
         el("td", { class: "num" }, since ? duration(since) : "")
       );
     })
@@ -121,11 +113,11 @@ function renderPrinters() {
       "tr",
       { class: printer.fault ? "late" : null },
       el("th", { scope: "row" }, printer.name),
-      el("td", {}, printer.message, " ", el("small", {}, printer.message_en)),
-      el("td", {}, printer.detail || (printer.since ? `từ ${formatTime(printer.since, timeZone)}` : ""))
+      el("td", {}, printerMessage(printer)),
+      el("td", {}, printer.detail || (printer.since ? t("since", { time: formatTime(printer.since, timeZone) }) : ""))
     )
   );
-  if (!rows.length) rows.push(el("tr", {}, el("td", { colspan: "3", class: "hint" }, "Chưa có máy in. No printer.")));
+  if (!rows.length) rows.push(el("tr", {}, el("td", { colspan: "3", class: "hint" }, t("no_printer"))));
   $("printers").replaceChildren(...rows);
 }
 
@@ -135,7 +127,7 @@ function render() {
   renderQueues();
   renderCounters();
   renderPrinters();
-  $("clock").textContent = new Date(now()).toLocaleTimeString("vi-VN", { timeZone });
+  $("clock").textContent = new Date(now()).toLocaleTimeString(locale, { timeZone });
 }
 
 // Several changes in a burst (a busy hall) cost one snapshot.
@@ -158,7 +150,7 @@ const live = connectLive({
   },
   onChange: soon,
   onStatus: (ok, error) => {
-    $("connection").textContent = ok ? "Đang cập nhật trực tiếp" : trouble(error);
+    $("connection").textContent = ok ? t("live") : trouble(error);
     $("connection").className = ok ? "status ok" : "status bad";
   },
 });
@@ -175,9 +167,9 @@ $("notice-form").addEventListener("submit", async (event) => {
       body: JSON.stringify({ notice: $("notice").value }),
     });
     $("notice").value = saved.notice;
-    $("notice-status").textContent = "Đã lưu. Saved.";
+    $("notice-status").textContent = t("saved");
   } catch (error) {
-    $("notice-status").textContent = error.status ? error.message : trouble(error);
+    $("notice-status").textContent = failure(error);
   }
 });
 

@@ -1,40 +1,147 @@
-// The citizen's phone page: position and estimated wait, live; "your turn" when called.
-import { connectLive, trouble, fetchJson } from "./live.js";
+// The citizen's phone page: position and estimated wait, live; a warning when the turn is
+// near (a few people ahead, data-notify-ahead) and "your turn, go to counter N" when
+// called, with vibration and, if the citizen allowed it with a tap, a notification.
+import { connectLive, trouble, failure, fetchJson, inLanguage, t } from "./live.js";
 
 const root = document.getElementById("phone");
 const token = root.dataset.token;
+const notifyAhead = Math.max(0, Number.parseInt(root.dataset.notifyAhead, 10) || 0);
 const $ = (id) => document.getElementById(id);
-const ENDED = {
-  done: "Bạn đã được phục vụ xong. Cảm ơn bạn!",
-  no_show: "Số của bạn đã được gọi nhưng bạn vắng mặt. Vui lòng liên hệ cán bộ.",
-  cancelled: "Số này đã được huỷ.",
-  expired: "Số này đã hết hạn.",
-  serving: "Bạn đang được phục vụ.",
-};
+const ENDED = ["done", "no_show", "cancelled", "expired", "serving", "transferred"];
+const NEAR_PATTERN = [200, 100, 200];
+const CALLED_PATTERN = [400, 150, 400, 150, 400];
+
+// Inspected by tests: what the page did to get the citizen's attention.
+const notified = []; // {kind, title, body, shown, at}
+const vibrated = []; // {kind, pattern, at}
+const state = { notified, vibrated, asked: 0 };
+window.xephangPhone = state;
+
 let serviceId = null;
+let firstSnapshot = true;
+let lastAhead = null;
+let nearWarned = false;
+let calledKey = null;
+
+function notificationsSupported() {
+  return "Notification" in window;
+}
+
+function notificationsOn() {
+  return notificationsSupported() && Notification.permission === "granted";
+}
+
+// The notification itself: the page's own, or, where the browser allows notifications only
+// from a service worker (Chrome on Android), through the page's worker.
+async function notify(kind, title, body) {
+  const record = { kind, title, body, shown: false, at: Date.now() };
+  notified.push(record);
+  if (!notificationsOn()) return;
+  const options = { body, tag: `xephang-${kind}`, renotify: true, icon: "/static/favicon.svg" };
+  try {
+    new Notification(title, options);
+    record.shown = true;
+  } catch {
+    try {
+      const registration = await navigator.serviceWorker?.getRegistration("/t/");
+      if (registration) {
+        await registration.showNotification(title, options);
+        record.shown = true;
+      }
+    } catch {
+      // nothing more to try: the page itself still shows the state
+    }
+  }
+}
+
+function vibrate(kind, pattern) {
+  vibrated.push({ kind, pattern, at: Date.now() });
+  if (navigator.vibrate) navigator.vibrate(pattern);
+}
+
+function alertNear(ticket) {
+  vibrate("near", NEAR_PATTERN);
+  notify("near", t("near_title", { number: ticket.number }), t("near_body", { n: ticket.people_ahead }));
+}
+
+function alertCalled(ticket) {
+  vibrate("called", CALLED_PATTERN);
+  notify("called", t("called_title", { number: ticket.number }), t("called_body", { counter: ticket.counter_number }));
+}
+
+function renderNotifyBox(status) {
+  const box = $("notify-box");
+  box.hidden = status !== "waiting";
+  if (!notificationsSupported()) {
+    $("notify").hidden = true;
+    $("notify-state").textContent = t("notify_unsupported");
+  } else if (Notification.permission === "granted") {
+    $("notify").hidden = true;
+    $("notify-state").textContent = t("notify_on", { n: notifyAhead });
+  } else if (Notification.permission === "denied") {
+    $("notify").hidden = true;
+    $("notify-state").textContent = t("notify_denied");
+  } else {
+    $("notify").hidden = false;
+    $("notify-state").textContent = "";
+  }
+}
 
 function render(snapshot) {
   const ticket = snapshot.ticket;
   serviceId = ticket.service_id;
+  const waiting = ticket.status === "waiting";
+  const called = ticket.status === "called";
+  const near = waiting && ticket.people_ahead <= notifyAhead;
   $("site-name").textContent = snapshot.site.name;
   $("number").textContent = ticket.number;
-  $("service").textContent = ticket.service_name_vi;
-  $("waiting-state").hidden = ticket.status !== "waiting";
-  $("called-state").hidden = ticket.status !== "called";
+  $("service").textContent = inLanguage(ticket, "service_name");
+  $("waiting-state").hidden = !waiting;
+  $("near-state").hidden = !near;
+  $("called-state").hidden = !called;
   $("ahead").textContent = ticket.people_ahead;
   $("wait").textContent = ticket.estimated_wait_minutes;
   $("counter-number").textContent = ticket.counter_number ?? "";
-  $("status-text").textContent = ENDED[ticket.status] || "";
-  $("cancel").hidden = ticket.status !== "waiting";
-  if (ticket.status === "called" && navigator.vibrate) navigator.vibrate([300, 100, 300]);
+  $("status-text").textContent = ENDED.includes(ticket.status) ? t(ticket.status) : "";
+  $("cancel").hidden = !waiting;
+  document.body.classList.toggle("called", called);
+  renderNotifyBox(ticket.status);
+
+  // Attention is drawn by changes seen while the page is open, not by the state it opened
+  // in (the citizen is looking at it then): once when the turn comes near, and at each
+  // call (a recall calls again).
+  if (!firstSnapshot) {
+    if (near && !nearWarned && lastAhead !== null && ticket.people_ahead < lastAhead) {
+      nearWarned = true;
+      alertNear(ticket);
+    }
+    const key = called ? `${ticket.counter_number}|${ticket.recall_count}` : null;
+    if (key && key !== calledKey) alertCalled(ticket);
+    calledKey = key;
+  } else {
+    calledKey = called ? `${ticket.counter_number}|${ticket.recall_count}` : null;
+  }
+  if (waiting) lastAhead = ticket.people_ahead;
+  firstSnapshot = false;
 }
 
+// Asked only when the citizen taps: never on load, never by itself.
+$("notify").addEventListener("click", async () => {
+  if (!notificationsSupported()) return;
+  state.asked += 1;
+  await Notification.requestPermission();
+  if (Notification.permission === "granted" && "serviceWorker" in navigator) {
+    navigator.serviceWorker.register("/t/sw.js", { scope: "/t/" }).catch(() => {});
+  }
+  renderNotifyBox("waiting");
+});
+
 $("cancel").addEventListener("click", async () => {
-  if (!window.confirm("Bạn chắc chắn muốn huỷ số thứ tự này?")) return;
+  if (!window.confirm(t("confirm_cancel"))) return;
   try {
     await fetchJson(`/api/tickets/${token}/cancel`, { method: "POST" });
   } catch (error) {
-    $("status-text").textContent = error.message;
+    $("status-text").textContent = failure(error);
   }
   live.refresh();
 });

@@ -2,7 +2,7 @@
 // server, so the page prints and reads without this script). Chart.js comes from npm and
 // is served by our own server.
 /* global Chart */
-import { fetchJson } from "./live.js";
+import { fetchJson, inLanguage, t } from "./live.js";
 
 const charts = document.getElementById("charts");
 const BRAND = "#b3261e";
@@ -25,12 +25,12 @@ function render(report) {
   const hours = report.by_hour;
   draw("chart-hour", {
     data: {
-      labels: hours.map((h) => h.label_vi.slice(0, 5)),
+      labels: hours.map((h) => inLanguage(h, "label").slice(0, 5)),
       datasets: [
-        { type: "bar", label: "Lấy số (Issued)", data: hours.map((h) => h.issued), backgroundColor: BLUE, yAxisID: "count" },
+        { type: "bar", label: t("issued"), data: hours.map((h) => h.issued), backgroundColor: BLUE, yAxisID: "count" },
         {
           type: "line",
-          label: "Chờ TB, phút (Mean wait)",
+          label: t("mean_wait"),
           data: hours.map((h) => h.wait.mean),
           borderColor: BRAND,
           backgroundColor: BRAND,
@@ -49,10 +49,10 @@ function render(report) {
   draw("chart-day", {
     type: "line",
     data: {
-      labels: days.map((d) => d.label_vi.slice(0, 5)),
+      labels: days.map((d) => inLanguage(d, "label").slice(0, 5)),
       datasets: [
-        { label: "Lấy số (Issued)", data: days.map((d) => d.issued), borderColor: BLUE, backgroundColor: BLUE, pointRadius: days.length > 62 ? 0 : 3 },
-        { label: "Đã phục vụ (Served)", data: days.map((d) => d.served), borderColor: GREY, backgroundColor: GREY, pointRadius: days.length > 62 ? 0 : 3 },
+        { label: t("issued"), data: days.map((d) => d.issued), borderColor: BLUE, backgroundColor: BLUE, pointRadius: days.length > 62 ? 0 : 3 },
+        { label: t("served"), data: days.map((d) => d.served), borderColor: GREY, backgroundColor: GREY, pointRadius: days.length > 62 ? 0 : 3 },
       ],
     },
     options: { scales: { y: { beginAtZero: true } } },
@@ -61,10 +61,10 @@ function render(report) {
   draw("chart-service", {
     type: "bar",
     data: {
-      labels: services.map((s) => s.label_vi),
+      labels: services.map((s) => inLanguage(s, "label")),
       datasets: [
-        { label: "Trung vị (Median)", data: services.map((s) => s.wait.median), backgroundColor: BLUE },
-        { label: "P90", data: services.map((s) => s.wait.p90), backgroundColor: BRAND },
+        { label: t("median"), data: services.map((s) => s.wait.median), backgroundColor: BLUE },
+        { label: t("p90"), data: services.map((s) => s.wait.p90), backgroundColor: BRAND },
       ],
     },
     options: { indexAxis: "y", scales: { x: { beginAtZero: true } } },

@@ -55,8 +55,9 @@ class Screens:
         self.contexts: list[Any] = []
         self.errors: list[str] = []
 
-    def open(self, url: str, width: int, height: int) -> Any:
-        context = self.browser.new_context(viewport={"width": width, "height": height})
+    def open(self, url: str, width: int, height: int, **options: Any) -> Any:
+        """A page in a context of its own (Playwright's context options, e.g. bypass_csp)."""
+        context = self.browser.new_context(viewport={"width": width, "height": height}, **options)
         self.contexts.append(context)
         page = context.new_page()
         page.on("pageerror", lambda error: self.errors.append(f"{url}: {error}"))

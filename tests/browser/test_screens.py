@@ -1,16 +1,21 @@
 """The four screens in a real Chromium against a real `xephang serve`: a citizen takes a
-ticket at the kiosk, a clerk calls it, the board and the phone page follow live."""
+ticket at the kiosk, a clerk calls it, the board and the phone page follow live. Then each
+screen's own behaviour: the kiosk's language switch and its return to Vietnamese, the kiosk
+losing and finding the server, the clerk's transfer and pause, the phone's warnings."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import pytest
+import requests
 from playwright.sync_api import expect
 
 from server.demo import DemoCredentials
 from tests.browser.conftest import Screens, shoot
 from tests.conftest import Centre
+from tests.live import LiveServer, wait_until
 
 pytestmark = [pytest.mark.server, pytest.mark.browser]
 
@@ -21,10 +26,17 @@ def kiosk(screens: Screens, server: Any, creds: DemoCredentials) -> Any:
     return page
 
 
-def counter_page(screens: Screens, server: Any, creds: DemoCredentials, number: int) -> Any:
-    page = screens.open(f"{server.url}/login", 1366, 768)
-    page.fill("#username", "canbo1")
-    page.fill("#password", creds.passwords["canbo1"])
+def counter_page(
+    screens: Screens,
+    server: Any,
+    creds: DemoCredentials,
+    number: int,
+    username: str = "canbo1",
+    size: tuple[int, int] = (1366, 768),
+) -> Any:
+    page = screens.open(f"{server.url}/login", *size)
+    page.fill("#username", username)
+    page.fill("#password", creds.passwords[username])
     page.click("button[type=submit]")
     page.click(f"text=Quầy số {number}")
     expect(page.locator("#counter-number")).to_have_text(str(number))
@@ -85,6 +97,42 @@ def test_a_ticket_goes_from_kiosk_to_counter_board_and_phone(
     clerk.keyboard.press("s")  # keyboard shortcut: start serving
     expect(clerk.locator("#current-status")).to_have_text("Đang phục vụ")
     expect(phone.locator("#status-text")).to_have_text("Bạn đang được phục vụ.")
+    clerk.keyboard.press("f")  # finish
+    expect(clerk.locator("#current-number")).to_have_text("–")
+    expect(clerk.locator("#done-message")).to_have_text("Đã hoàn thành số A001.")
+
+    # Two more citizens; two clerks call them in the same second: two announcements, in
+    # the order the server recorded the calls, none lost.
+    for service in ("Tư pháp - Hộ tịch", "Chứng thực"):
+        citizen.evaluate("window.xephangKiosk.reset()")  # as "Xong", or its own countdown
+        citizen.click(f"button.service >> text={service}")
+        citizen.click("#no-priority")
+        expect(citizen.locator("#step-result")).to_be_visible()
+    expect(citizen.locator("#result-number")).to_have_text("B001")
+    second_clerk = counter_page(screens, live_server, creds, 3, "canbo2")
+    second_clerk.click("button[data-action=open]")
+    expect(second_clerk.locator("#waiting tr")).to_have_count(1)
+    clerk.keyboard.press("n")
+    second_clerk.keyboard.press("n")
+    expect(clerk.locator("#current-number")).to_have_text("A002")
+    expect(second_clerk.locator("#current-number")).to_have_text("B001")
+    heard = wait_until(
+        lambda: (a := board.evaluate("window.xephangBoard.announcements")) and len(a) >= 3 and a,
+        what="both calls heard by the board",
+    )
+    recent = requests.get(
+        f"{live_server.url}/api/board/snapshot",
+        headers={"X-Device-Token": creds.device_tokens["board"]},
+        timeout=5,
+    ).json()["recent_calls"][::-1]
+    called = [(c["number"], c["counter_number"]) for c in recent]
+    assert sorted(called[1:]) == [("A002", 1), ("B001", 3)]
+    first, second = (datetime.fromisoformat(c["at"]) for c in recent[1:])
+    assert abs((second - first).total_seconds()) < 1  # in the same second
+    assert [(a["number"], a["counter"]) for a in heard] == called
+    expect(board.locator("#counters tr[data-counter='1'] .current")).to_have_text("A002")
+    expect(board.locator("#counters tr[data-counter='3'] .current")).to_have_text("B001")
+    expect(board.locator("#recent li.newest strong")).to_have_text(called[-1][0])
 
 
 def test_a_priority_ticket_is_marked_on_the_kiosk(
@@ -145,3 +193,189 @@ def test_an_unregistered_kiosk_says_so_and_shows_no_service(
     page = screens.open(f"{live_server.url}/kiosk?device=not-a-registered-token", 1080, 1920)
     expect(page.locator("#connection")).to_contain_text("Mã thiết bị không hợp lệ")
     expect(page.locator("button.service")).to_have_count(0)
+
+
+def test_the_kiosk_switches_to_english_and_comes_back_to_vietnamese_by_itself(
+    screens: Screens, live_server: Any, creds: DemoCredentials
+) -> None:
+    citizen = kiosk(screens, live_server, creds)
+    citizen.context.clock.install()  # the result's countdown, run forward below
+    expect(citizen.locator("html")).to_have_attribute("lang", "vi")
+    citizen.click("#language")
+    expect(citizen.locator("html")).to_have_attribute("lang", "en")
+    expect(citizen.locator("#step-service h2")).to_have_text("Please choose the service you need")
+    expect(citizen.locator("button.service")).to_have_count(6)
+    citizen.click("button.service >> text=Justice and civil status")
+    expect(citizen.locator("#step-priority h2")).to_have_text(
+        "Are you entitled to priority service?"
+    )
+    expect(citizen.locator("#priorities button[data-priority=elderly]")).to_have_text(
+        "Elderly person"
+    )
+    citizen.click("#no-priority")
+    expect(citizen.locator("#result-number")).to_have_text("A001")
+    expect(citizen.locator("#result-ahead")).to_have_text("People ahead of you: 0")
+    expect(citizen.locator("#returning")).to_contain_text("goes back to the start in")
+    shoot(citizen, "kiosk-result-en")
+
+    # Nobody touches it: after the result's seconds it is ready for the next citizen, in
+    # Vietnamese again.
+    citizen.context.clock.fast_forward(20_000)
+    expect(citizen.locator("html")).to_have_attribute("lang", "vi")
+    expect(citizen.locator("#step-service h2")).to_have_text("Xin chọn lĩnh vực cần giải quyết")
+    expect(citizen.locator("button.service >> text=Tư pháp - Hộ tịch")).to_be_visible()
+    expect(citizen.locator("#step-result")).to_be_hidden()
+
+
+def test_the_kiosk_says_plainly_when_the_server_is_gone_and_never_invents_a_number(
+    screens: Screens, live_server: LiveServer, creds: DemoCredentials
+) -> None:
+    citizen = kiosk(screens, live_server, creds)
+    offline = citizen.locator("#offline")
+    expect(offline).to_be_hidden()
+
+    live_server.stop()
+    expect(offline).to_be_visible()
+    expect(offline).to_contain_text("không kết nối được máy chủ")
+    expect(citizen.locator("button.service").first).to_be_disabled()
+    citizen.locator("button.service").first.click(force=True)  # a tap anyway: nothing
+    expect(citizen.locator("#step-result")).to_be_hidden()
+    expect(citizen.locator("#result-number")).to_be_empty()
+    shoot(citizen, "kiosk-offline")
+
+    live_server.start()
+    expect(offline).to_be_hidden(timeout=15_000)  # it retried by itself
+    expect(citizen.locator("button.service").first).to_be_enabled()
+
+    # The answer to a tap is lost on the way: the citizen is told, no number is shown.
+    citizen.route("**/api/kiosk/tickets", lambda route: route.abort())
+    citizen.click("button.service >> text=Tư pháp - Hộ tịch")
+    citizen.click("#no-priority")
+    expect(citizen.locator("#message")).to_contain_text("chưa lấy được số")
+    expect(citizen.locator("#step-result")).to_be_hidden()
+    citizen.unroute("**/api/kiosk/tickets")
+    expect(offline).to_be_hidden()
+
+    citizen.click("button.service >> text=Tư pháp - Hộ tịch")
+    citizen.click("#no-priority")
+    # The first number of the day: nothing was issued, or invented, while away.
+    expect(citizen.locator("#result-number")).to_have_text("A001")
+    expect(citizen.locator("#message")).to_be_hidden()
+
+
+def test_a_clerk_transfers_a_ticket_and_pauses_with_a_reason_the_board_and_hall_show(
+    screens: Screens, live_server: LiveServer, creds: DemoCredentials, centre: Centre
+) -> None:
+    board = screens.open(
+        f"{live_server.url}/board?device={creds.device_tokens['board']}", 1920, 1080
+    )
+    expect(board.locator("#counters tr")).to_have_count(6)
+    requests.post(
+        f"{live_server.url}/api/kiosk/tickets",
+        json={"service_id": centre.service["HT"]},
+        headers={"X-Device-Token": creds.device_tokens["kiosk"]},
+        timeout=5,
+    ).raise_for_status()
+    clerk = counter_page(screens, live_server, creds, 1, size=(1024, 768))  # a tablet
+    clerk.click("button[data-action=open]")
+    clerk.click("button[data-action=call-next]")
+    expect(clerk.locator("#current-number")).to_have_text("A001")
+    expect(clerk.locator("#current-timer")).to_have_text("0:00")
+    expect(clerk.locator("#current-timer")).not_to_have_text("0:00", timeout=5_000)  # it runs
+    shoot(clerk, "counter-tablet")
+
+    civil = board.locator(f"#waiting li[data-service='{centre.service['HT']}'] .count")
+    certification = board.locator(f"#waiting li[data-service='{centre.service['CT']}'] .count")
+    expect(civil).to_have_text("0")
+    clerk.select_option("#transfer-service", label="Chứng thực")
+    clerk.click("button[data-action=transfer]")
+    expect(clerk.locator("#done-message")).to_have_text("Đã chuyển số A001 sang Chứng thực.")
+    expect(clerk.locator("#current-number")).to_have_text("–")
+    # Counter 1 serves certification too: the citizen waits there, keeping the number.
+    expect(clerk.locator("#waiting tr")).to_have_count(1)
+    expect(clerk.locator("#waiting tr td").nth(1)).to_have_text("Chứng thực")
+    expect(certification).to_have_text("1")
+    expect(civil).to_have_text("0")
+
+    hall = screens.open(f"{live_server.url}/login", 1920, 1080)
+    hall.fill("#username", "quanly")
+    hall.fill("#password", creds.passwords["quanly"])
+    hall.click("button[type=submit]")
+    hall.goto(f"{live_server.url}/manager")
+    expect(hall.locator("#queues tr")).to_have_count(6)
+
+    clerk.fill("#pause-reason", "Họp giao ban")
+    clerk.click("button[data-action=pause]")
+    expect(clerk.locator("#counter-state")).to_have_text("Tạm dừng (Họp giao ban)")
+    expect(board.locator("#counters tr[data-counter='1'] .current")).to_have_text(
+        "Tạm dừng: Họp giao ban"
+    )
+    expect(hall.locator(f"#counters tr[data-counter-id='{centre.counter[1]}']")).to_contain_text(
+        "Tạm dừng – Họp giao ban"
+    )
+    # A refused action says why: a paused counter calls nobody.
+    clerk.click("button[data-action=call-next]")
+    expect(clerk.locator("#message")).to_contain_text("không mở")
+
+
+def test_the_phone_warns_when_the_turn_is_near_and_when_it_comes(
+    screens: Screens, live_server: LiveServer, creds: DemoCredentials, centre: Centre
+) -> None:
+    kiosk_http = requests.Session()
+    tokens = []
+    for _ in range(5):  # four people ahead, then this citizen
+        issued = kiosk_http.post(
+            f"{live_server.url}/api/kiosk/tickets",
+            json={"service_id": centre.service["HT"]},
+            headers={"X-Device-Token": creds.device_tokens["kiosk"]},
+            timeout=5,
+        )
+        issued.raise_for_status()
+        tokens.append(issued.json()["ticket"]["token"])
+    phone = screens.open(f"{live_server.url}/t/{tokens[-1]}", 390, 844)
+    expect(phone.locator("#number")).to_have_text("A005")
+    expect(phone.locator("#ahead")).to_have_text("4")
+    expect(phone.locator("#near-state")).to_be_hidden()
+    # Notifications are asked for only on a tap, never by the page itself.
+    expect(phone.locator("#notify")).to_be_visible()
+    assert phone.evaluate("window.xephangPhone.asked") == 0
+    assert phone.evaluate("Notification.permission") == "default"
+    phone.context.grant_permissions(["notifications"], origin=live_server.url)  # the citizen: yes
+    phone.click("#notify")
+    expect(phone.locator("#notify-state")).to_contain_text("Đã bật thông báo")
+    expect(phone.locator("#notify")).to_be_hidden()
+    assert phone.evaluate("window.xephangPhone.asked") == 1
+
+    clerk = live_server.session_for("canbo1", creds.passwords["canbo1"])
+    counter = centre.counter[1]
+
+    def act(action: str) -> None:
+        response = clerk.post(f"{live_server.url}/api/counters/{counter}/{action}", timeout=5)
+        assert response.ok, response.text
+
+    act("open")
+    act("call-next")  # A001: three ahead now, which is near (XEPHANG_NOTIFY_AHEAD=3)
+    expect(phone.locator("#ahead")).to_have_text("3")
+    expect(phone.locator("#near-state")).to_be_visible()
+    notified = phone.evaluate("window.xephangPhone.notified")
+    assert [(n["kind"], n["shown"]) for n in notified] == [("near", True)]
+    assert "3" in notified[0]["body"]
+    assert [v["kind"] for v in phone.evaluate("window.xephangPhone.vibrated")] == ["near"]
+    shoot(phone, "phone-near")
+
+    for _ in range(4):  # A001 to A004 served, then this citizen is called
+        act("start")
+        act("finish")
+        act("call-next")
+    expect(phone.locator("#called-state")).to_be_visible()
+    expect(phone.locator("#called-state")).to_contain_text("Đến lượt bạn!")
+    expect(phone.locator("#counter-number")).to_have_text("1")
+    expect(phone.locator("#near-state")).to_be_hidden()
+    notified = phone.evaluate("window.xephangPhone.notified")
+    assert [(n["kind"], n["shown"]) for n in notified] == [("near", True), ("called", True)]
+    assert notified[1]["body"] == "Mời đến quầy số 1."
+    assert [v["kind"] for v in phone.evaluate("window.xephangPhone.vibrated")] == [
+        "near",
+        "called",
+    ]
+    shoot(phone, "phone-your-turn")
