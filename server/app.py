@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, abort, send_from_directory
+from flask import Flask, abort, jsonify, send_from_directory
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
 from server import i18n, security
 from server.api import errors
+from server.api.openapi import document as api_document
 from server.auth import csrf, login_manager
 from server.config import PROJECT_ROOT, Config
 from server.db import Database
@@ -91,16 +92,25 @@ def create_app(
             abort(404)
         return send_from_directory(config.node_modules, VENDOR_FILES[name], max_age=3600)
 
+    @app.get("/api/openapi.json")
+    def openapi_document() -> Response:
+        """The JSON API described in OpenAPI 3.1 (server/api/openapi.py)."""
+        return jsonify(api_document())
+
     return app
 
 
 def _register_blueprints(app: Flask) -> None:
     from display.views import bp as display_bp
     from kiosk.views import bp as kiosk_bp
+    from server.views.admin import bp as admin_bp
+    from server.views.api_tokens import bp as api_tokens_bp
     from server.views.auth import bp as auth_bp
     from server.views.counter import bp as counter_bp
     from server.views.home import bp as home_bp
+    from server.views.integration import bp as integration_bp
     from server.views.manager import bp as manager_bp
+    from server.views.pairing import bp as pairing_bp
     from server.views.phone import bp as phone_bp
     from server.views.printing import bp as printing_bp
     from server.views.rating import bp as rating_bp
@@ -115,5 +125,9 @@ def _register_blueprints(app: Flask) -> None:
         printing_bp,
         manager_bp,
         rating_bp,
+        admin_bp,
+        api_tokens_bp,
+        integration_bp,
+        pairing_bp,
     ):
         app.register_blueprint(bp)
