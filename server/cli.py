@@ -1,7 +1,7 @@
-"""The `xephang` command: serve, init, demo, create-user, create-device, expire; for
-printing: devices, set-printer, print-sample, and agent (the kiosk print agent); for the
-board's voice: voice build; for managers: stats rebuild, and history (synthetic tickets for
-demos and benchmarks)."""
+"""The `xephang` command: serve, init, demo, create-user, create-device, create-api-token,
+expire; for printing: devices, set-printer, print-sample, and agent (the kiosk print
+agent); for the board's voice: voice build; for managers: stats rebuild, and history
+(synthetic tickets for demos and benchmarks)."""
 
 from __future__ import annotations
 
@@ -225,6 +225,41 @@ def create_device(site_code: str, kind: str, name: str, counter_number: int | No
     click.echo(token)
 
 
+@cli.command("create-api-token")
+@click.option("--name", required=True, help='The integration, e.g. "Cổng dịch vụ công tỉnh".')
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    required=True,
+    type=click.Choice(["queue:read", "tickets:issue", "statistics:read"]),
+    help="What the token may do (repeatable).",
+)
+@click.option("--site", "site_code", help="The one site it may act on (its code); default all.")
+def create_api_token(name: str, scopes: tuple[str, ...], site_code: str | None) -> None:
+    """Create an integration API token and print it (shown only this once; only its hash
+    is stored). Revoke it at /admin/api-tokens."""
+    from server.domain.errors import DomainError
+    from server.models import Site
+    from server.services import api_tokens
+    from server.services.unit_of_work import UnitOfWork
+
+    _, db = _database()
+    try:
+        site_id = None
+        if site_code:
+            with db.reading() as session:
+                site_id = session.scalar(select(Site.id).where(Site.code == site_code))
+            if site_id is None:
+                raise click.UsageError(f"no site {site_code!r}")
+        created = api_tokens.create(UnitOfWork(db), name, scopes, site_id, created_by=None)
+    except DomainError as error:
+        raise click.UsageError(error.message_en) from error
+    finally:
+        db.dispose()
+    click.echo(created.token)
+
+
 @cli.command()
 @click.option("--closing", is_flag=True, help="Also expire today's tickets still waiting.")
 def expire(closing: bool) -> None:
@@ -280,8 +315,15 @@ def stats_rebuild(site_code: str | None) -> None:
     "--end", type=click.DateTime(["%Y-%m-%d"]), help="Last day (YYYY-MM-DD); default yesterday."
 )
 @click.option("--passwords", is_flag=True, help="Give the new clerks passwords and print them.")
+@click.option("--manager", help="A manager's username: they get the new sites to look after.")
 def history(
-    sites: int, days: int, per_day: int, seed: int, end: datetime | None, passwords: bool
+    sites: int,
+    days: int,
+    per_day: int,
+    seed: int,
+    end: datetime | None,
+    passwords: bool,
+    manager: str | None,
 ) -> None:
     """Create sites hist-NN with a synthetic past of tickets and ratings (for demos and
     benchmarks; see server/history.py). One transaction; not for a centre at work."""
@@ -292,8 +334,13 @@ def history(
     def progress(message: str) -> None:
         click.echo(message, err=True)
 
-    made = fill(db, sites, days, per_day, seed, end.date() if end else None, passwords, progress)
-    db.dispose()
+    last = end.date() if end else None
+    try:
+        made = fill(db, sites, days, per_day, seed, last, passwords, progress, manager)
+    except ValueError as error:
+        raise click.UsageError(str(error)) from error
+    finally:
+        db.dispose()
     codes = ", ".join(code for _, code in made.sites)
     click.echo(
         f"Lịch sử mẫu / synthetic history: {codes}, {made.first} to {made.last}"

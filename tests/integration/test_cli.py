@@ -124,6 +124,26 @@ def test_stats_rebuild_restores_lost_roll_ups(run: Run, tmp_path: Path) -> None:
     assert report.total.issued == 1
 
 
+def test_history_fills_new_sites_with_past_tickets(run: Run, tmp_path: Path) -> None:
+    from server.models import Site, Ticket
+
+    run("demo")
+    args = ("history", "--sites", "1", "--days", "3", "--per-day", "20", "--end", "2026-11-25")
+    printed = run(*args, "--manager", "quanly")
+    assert "hist-01" in printed and "canbo" not in printed  # no password unless asked
+    db = database(tmp_path)
+    with db.reading() as session:
+        site = session.scalars(select(Site).where(Site.code == "hist-01")).one()
+        days = set(session.scalars(select(Ticket.day).where(Ticket.site_id == site.id)))
+        assert {d.isoformat() for d in days} == {"2026-11-23", "2026-11-24", "2026-11-25"}
+        manager = session.scalars(select(User).where(User.username == "quanly")).one()
+        assert site.id in {s.id for s in manager.sites}
+    db.dispose()
+    env = {"XEPHANG_INSTANCE": str(tmp_path), "XEPHANG_DATABASE_URL": None}
+    refused = CliRunner(env=env).invoke(cli, [*args, "--manager", "canbo1"])
+    assert refused.exit_code != 0 and "no manager 'canbo1'" in refused.output
+
+
 def test_init_never_prints_the_database_password(fresh_database_url: str, tmp_path: Path) -> None:
     with_password = make_url(fresh_database_url).set(password="mat-khau-bi-mat")
     if with_password.get_backend_name() == "sqlite":
