@@ -277,6 +277,8 @@ class Ticket(Base):
         Index("ix_tickets_queue", "site_id", "status", "service_id", "queued_at"),
         Index("ix_tickets_counter_status", "counter_id", "status"),
         Index("ix_tickets_site_day", "site_id", "day"),
+        # The kiosk's per-service questions: how many wait, how long did the last ones take.
+        Index("ix_tickets_service_status", "service_id", "status", "ended_at"),
         Index(
             "uq_tickets_number",
             "site_id",
