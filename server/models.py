@@ -418,6 +418,8 @@ ticket_stats = Table(
     *_counts(*STAT_COUNTS, *STAT_MAXIMA),
     *_histogram("w"),
     *_histogram("s"),
+    # A report's rows: whole months and the days at its ends (see statistics.signed_periods).
+    Index("ix_ticket_stats_period", "period", "start", "site_id"),
 )
 
 

@@ -10,8 +10,8 @@ rows from the tickets and ratings (after an import, or to check them).
 from __future__ import annotations
 
 from collections import Counter as Tally
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
@@ -301,6 +301,9 @@ class Figure:
     def rated(self) -> int:
         return sum(self.ratings.values())
 
+    def as_dict(self) -> dict[str, Any]:
+        return {**vars(self), "wait": vars(self.wait), "service": vars(self.service)}
+
 
 @dataclass
 class Report:
@@ -316,10 +319,19 @@ class Report:
     by_day: list[Figure]
 
     def as_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["first"] = self.first.isoformat()
-        data["last"] = self.last.isoformat()
-        return data
+        """JSON-ready (by hand: dataclasses.asdict deep-copies, a third of a year's report)."""
+        return {
+            "site_ids": self.site_ids,
+            "site_names": self.site_names,
+            "first": self.first.isoformat(),
+            "last": self.last.isoformat(),
+            "total": self.total.as_dict(),
+            **{
+                f"by_{name}": [line.as_dict() for line in lines]
+                for name, _, _, lines in self.sections
+                if name != "total"
+            },
+        }
 
     @property
     def sections(self) -> list[tuple[str, str, str, list[Figure]]]:
@@ -335,7 +347,7 @@ class Report:
 
 
 def _figure(key: str, label_vi: str, label_en: str, sums: Mapping[str, int]) -> Figure:
-    ratings = {r.value: int(sums.get(f"rating_{r.value}") or 0) for r in Rating}
+    ratings = {r.value: int(sums.get(f"rating_{r.value}", 0)) for r in Rating}
     rated = sum(ratings.values())
     satisfied = sum(ratings[r.value] for r in SATISFIED_RATINGS)
 
@@ -389,26 +401,99 @@ def periods_covering(first: date, last: date) -> list[tuple[Period, date, date]]
     return pieces
 
 
-def _in_periods(first: date, last: date) -> ColumnElement[bool]:
+Pieces = list[tuple[Period, date, date]]
+
+
+def signed_periods(first: date, last: date) -> tuple[Pieces, Pieces]:
+    """Rows to add and rows to take away that give `first`..`last` for additive figures,
+    reading fewer rows than periods_covering: a ragged end covering most of its month is
+    read as the month row minus the few day rows outside the range (a year ending on the
+    25th: the month's row minus days 26 to 31, which are often still in the future and
+    have no rows at all). Maxima cannot be subtracted: they use periods_covering."""
+    plus: Pieces = []
+    minus: Pieces = []
+    for period, low, high in periods_covering(first, last):
+        if period == Period.MONTH:
+            plus.append((period, low, high))
+            continue
+        while low <= high:  # each month of a run of days on its own
+            month = low.replace(day=1)
+            month_end = _next_month(month) - timedelta(days=1)
+            end = min(high, month_end)
+            if (end - low).days + 1 > month_end.day // 2:
+                plus.append((Period.MONTH, month, month))
+                if month < low:
+                    minus.append((Period.DAY, month, low - timedelta(days=1)))
+                if end < month_end:
+                    minus.append((Period.DAY, end + timedelta(days=1), month_end))
+            else:
+                plus.append((Period.DAY, low, end))
+            low = end + timedelta(days=1)
+    return plus, minus
+
+
+def _in_pieces(pieces: Pieces) -> ColumnElement[bool]:
     c = ticket_stats.c
     return or_(
         *(
             and_(c.period == period.value, c.start.between(low, high))
-            for period, low, high in periods_covering(first, last)
+            for period, low, high in pieces
         )
     )
 
 
-def _sums() -> list[Any]:
+def _sums(names: Sequence[str] = ADDITIVE, maxima: Sequence[str] = STAT_MAXIMA) -> list[Any]:
     c = ticket_stats.c
-    return [func.sum(c[name]).label(name) for name in ADDITIVE] + [
-        func.max(c[name]).label(name) for name in STAT_MAXIMA
+    return [func.sum(c[name]).label(name) for name in names] + [
+        func.max(c[name]).label(name) for name in maxima
     ]
 
 
-def _grouped(session: Session, query: Select[Any], group: Sequence[Any]) -> Iterable[Any]:
-    """The summed roll-up rows of `query`, one per group, as mappings by column name."""
-    return session.execute(query.add_columns(*_sums()).group_by(*group)).mappings()
+def _grouped(
+    session: Session,
+    query: Select[Any],
+    group: Sequence[Any],
+    names: Sequence[str] = ADDITIVE,
+    maxima: Sequence[str] = STAT_MAXIMA,
+) -> Iterator[tuple[tuple[Any, ...], dict[str, int]]]:
+    """The summed roll-up rows of `query`, one per group: (the group's values, the sums by
+    column name). Plain tuples and dicts: a year's report reads ~500 rows of 150 sums."""
+    width = len(group)
+    summed = (*names, *maxima)
+    result = session.execute(query.add_columns(*_sums(names, maxima)).group_by(*group))
+    for row in result:
+        yield row[:width], dict(zip(summed, (value or 0 for value in row[width:]), strict=True))
+
+
+def _by_dimension(
+    session: Session, ids: Sequence[int], first: date, last: date
+) -> dict[str, dict[int, dict[str, int]]]:
+    """Every dimension's figures summed over the range: the additive ones from
+    signed_periods (added rows minus subtracted rows), the maxima from the exact rows."""
+    c = ticket_stats.c
+    plus, minus = signed_periods(first, last)
+    found: dict[str, dict[int, dict[str, int]]] = {d.value: {} for d in Dimension}
+    group = [c.dimension, c.key]
+
+    def rows(pieces: Pieces, names: Sequence[str], maxima: Sequence[str]) -> Any:
+        query = select(*group).where(c.site_id.in_(ids), _in_pieces(pieces))
+        return _grouped(session, query, group, names, maxima)
+
+    for (dimension, key), sums in rows(plus, ADDITIVE, ()):
+        found[dimension][key] = sums
+    if minus:
+        for (dimension, key), taken in rows(minus, ADDITIVE, ()):
+            sums = found[dimension].get(key)
+            if sums is not None:
+                for name, value in taken.items():
+                    sums[name] -= value
+    for (dimension, key), peaks in rows(periods_covering(first, last), (), STAT_MAXIMA):
+        found[dimension].setdefault(key, {}).update(peaks)
+    # A key whose only rows were taken away (all its figures in the excluded days) is gone.
+    for lines in found.values():
+        for key in [k for k, sums in lines.items() if not any(sums.values())]:
+            del lines[key]
+    return found
 
 
 def report(session: Session, site_ids: Sequence[int] | None, first: date, last: date) -> Report:
@@ -430,12 +515,7 @@ def report(session: Session, site_ids: Sequence[int] | None, first: date, last: 
     )
     ids = sorted(s.id for s in sites)
     c = ticket_stats.c
-    where = and_(c.site_id.in_(ids), _in_periods(first, last))
-
-    by_dimension: dict[str, dict[int, Mapping[str, int]]] = {d.value: {} for d in Dimension}
-    query = select(c.dimension, c.key).where(where)
-    for row in _grouped(session, query, [c.dimension, c.key]):
-        by_dimension[row["dimension"]][row["key"]] = row
+    by_dimension = _by_dimension(session, ids, first, last)
 
     several = len(ids) > 1
     site_code = {s.id: s.code for s in sites}
@@ -487,13 +567,8 @@ def report(session: Session, site_ids: Sequence[int] | None, first: date, last: 
         c.start.between(first, last),
     )
     by_day = [
-        _figure(
-            row["start"].isoformat(),
-            row["start"].strftime("%d/%m/%Y"),
-            row["start"].isoformat(),
-            row,
-        )
-        for row in _grouped(session, days, [c.start])
+        _figure(day.isoformat(), day.strftime("%d/%m/%Y"), day.isoformat(), sums)
+        for (day,), sums in _grouped(session, days, [c.start])
     ]
     by_day.sort(key=lambda f: f.key)
     total = _figure("all", "Tổng cộng", "Total", by_dimension[Dimension.ALL].get(0, {}))

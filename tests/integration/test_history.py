@@ -301,3 +301,42 @@ def test_waits_follow_the_load_at_the_same_counters(fresh_database: FreshDatabas
     quiet, busy = waits(60), waits(190)
     assert busy[0] > 3 * quiet[0] and busy[0] > 5  # minutes, on average
     assert busy[1] > quiet[1]  # citizens give up when they wait
+
+
+def test_any_range_of_days_adds_up_from_month_and_day_rows(
+    filled: tuple[Database, history.History],
+) -> None:
+    """Ragged ranges (a month row minus its days outside, or day rows) give exactly what
+    the tickets of those days say, maxima included."""
+    db, made = filled
+    ids = site_ids(made)
+    span = (END - FIRST).days
+    day = timedelta(days=1)
+    ranges = [  # 6-25 Nov: most of November, so its month row minus the other days
+        (FIRST, END),
+        (FIRST + day, END - 2 * day),
+        (FIRST - 10 * day, END + 3 * day),  # October's ragged end and November's
+        (FIRST + span // 2 * day, END),  # a few days: day rows
+        (FIRST + 5 * day, FIRST + 6 * day),
+    ]
+    with db.reading() as session:
+        tickets = list(session.scalars(select(Ticket).where(Ticket.site_id.in_(ids))))
+        for first, last in ranges:
+            inside = [t for t in tickets if first <= t.day <= last]
+            waits = [
+                (t.first_called_at - t.issued_at).total_seconds()
+                for t in inside
+                if t.first_called_at is not None
+            ]
+            report = statistics.report(session, ids, first, last)
+            total = report.total
+            assert total.issued == sum(t.transferred_from_id is None for t in inside)
+            assert total.served == sum(t.status == TicketStatus.DONE for t in inside)
+            assert total.wait.count == len(waits)
+            assert total.wait.max == (round(max(waits) / 60, 1) if waits else None)
+            by_service = {f.key: f.issued for f in report.by_service}
+            for service_id in {t.service_id for t in inside}:
+                expected = sum(
+                    t.service_id == service_id and t.transferred_from_id is None for t in inside
+                )
+                assert by_service.get(str(service_id), 0) == expected

@@ -3,6 +3,7 @@ add up to a date range."""
 
 from __future__ import annotations
 
+from collections import Counter as Tally
 from datetime import date, timedelta
 
 from hypothesis import given
@@ -17,7 +18,7 @@ from server.domain.statistics import (
     percentile_minutes,
     share,
 )
-from server.services.statistics import periods_covering
+from server.services.statistics import periods_covering, signed_periods
 
 
 def test_bins_are_whole_minutes_up_to_half_an_hour_then_wider() -> None:
@@ -115,3 +116,29 @@ def test_the_rows_chosen_cover_every_day_of_the_range_exactly_once(first: date, 
     assert _days(periods_covering(first, last)) == [
         first + timedelta(days=n) for n in range(span + 1)
     ]
+
+
+@given(
+    st.dates(min_value=date(2024, 1, 1), max_value=date(2028, 12, 31)),
+    st.integers(min_value=0, max_value=800),
+)
+def test_added_rows_minus_taken_rows_count_every_day_of_the_range_once(
+    first: date, span: int
+) -> None:
+    last = first + timedelta(days=span)
+    plus, minus = signed_periods(first, last)
+    counted = Tally(_days(plus))
+    counted.subtract(_days(minus))
+    days = {first + timedelta(days=n) for n in range(span + 1)}
+    assert {day for day, times in counted.items() if times} == days
+    assert all(counted[day] == 1 for day in days)
+
+
+def test_a_ragged_end_covering_most_of_its_month_is_its_month_minus_the_rest() -> None:
+    plus, minus = signed_periods(date(2025, 11, 26), date(2026, 11, 25))
+    assert plus == [
+        (Period.MONTH, date(2025, 12, 1), date(2026, 10, 1)),
+        (Period.DAY, date(2025, 11, 26), date(2025, 11, 30)),
+        (Period.MONTH, date(2026, 11, 1), date(2026, 11, 1)),
+    ]
+    assert minus == [(Period.DAY, date(2026, 11, 26), date(2026, 11, 30))]
