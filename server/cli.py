@@ -103,6 +103,9 @@ def _print_demo(db: Database, host: str, port: int) -> None:
         f"  Đánh giá (rating):     {base}/rating?device={creds.device_tokens['rating']}"
         "   (quầy 1 / counter 1)",
         f"  Quầy (counter):        {base}/counter   (đăng nhập / sign in first)",
+        f"  Quản lý (manager):     {base}/manager   (quanly)",
+        f"  Thống kê (statistics): {base}/manager/statistics",
+        f"  Quản trị (admin):      {base}/admin   (admin)",
         f"  Đăng nhập (login):     {base}/login",
         "  Tài khoản / accounts (mật khẩu mới mỗi lần chạy / new passwords on every run):",
     ]

@@ -47,6 +47,8 @@ def test_demo_prints_working_urls_and_fresh_passwords(run: Run, tmp_path: Path) 
     assert "http://127.0.0.1:8000/kiosk?device=" in first
     assert "http://127.0.0.1:8000/board?device=" in first
     assert "http://127.0.0.1:8000/rating?device=" in first
+    assert "http://127.0.0.1:8000/manager   (quanly)" in first
+    assert "http://127.0.0.1:8000/manager/statistics" in first
     kiosk_token = re.search(r"kiosk\?device=(\S+)", first)
     password = re.search(r"canbo1\s+(\S+)", first)
     assert kiosk_token and password
