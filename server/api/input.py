@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -77,3 +78,17 @@ def text_field(body: dict[str, Any], name: str, max_length: int) -> str:
             f"The field “{name}” is longer than {max_length} characters.",
         )
     return value
+
+
+def date_arg(name: str, default: date) -> date:
+    """A day from the query string (`?from=YYYY-MM-DD`), or `default` when absent."""
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise InvalidInput(
+            f"Ngày “{name}” không hợp lệ (dạng YYYY-MM-DD).",
+            f"The date “{name}” is not valid (use YYYY-MM-DD).",
+        ) from None

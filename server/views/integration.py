@@ -7,13 +7,12 @@ scope of the endpoint and, if it was given a site, acts on that site only."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, jsonify, request
 
-from server.api.input import enum_field, json_body, required_id
+from server.api.input import date_arg, enum_field, json_body, required_id
 from server.api.jsonify import plain
 from server.auth import bearer_token, csrf
 from server.domain.errors import InvalidInput
@@ -71,19 +70,6 @@ def issue(site_id: int) -> Any:
     return jsonify({"ticket": ticket}), 201
 
 
-def _day(name: str, default: date) -> date:
-    raw = request.args.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise InvalidInput(
-            f"Ngày “{name}” không hợp lệ (dạng YYYY-MM-DD).",
-            f"The date “{name}” is not valid (use YYYY-MM-DD).",
-        ) from None
-
-
 @bp.get("/statistics")
 @per_token
 def statistics() -> Any:
@@ -106,6 +92,6 @@ def statistics() -> Any:
                 "Điểm phục vụ phải là một mã số hoặc “all”.", "The site must be an id or “all”."
             )
         today = runtime().clock().astimezone(zone).date()
-        first = _day("from", today.replace(day=1))
-        last = _day("to", today)
+        first = date_arg("from", today.replace(day=1))
+        last = date_arg("to", today)
         return jsonify(report(session, site_ids, first, last).as_dict())

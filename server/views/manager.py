@@ -13,7 +13,7 @@ from flask_login import login_required
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.api.input import json_body, text_field
+from server.api.input import date_arg, json_body, text_field
 from server.auth import json_login_required, require_roles, require_site_manager, staff
 from server.domain.errors import InvalidInput
 from server.domain.roles import Role
@@ -57,19 +57,6 @@ class Scope:
         return {"site": self.site, "from": self.first.isoformat(), "to": self.last.isoformat()}
 
 
-def _parse_date(name: str, default: date) -> date:
-    raw = request.args.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise InvalidInput(
-            f"Ngày “{name}” không hợp lệ (dạng YYYY-MM-DD).",
-            f"The date “{name}” is not valid (use YYYY-MM-DD).",
-        ) from None
-
-
 def _scope(session: Session) -> Scope:
     """From ?site=<id|all>&from=YYYY-MM-DD&to=YYYY-MM-DD; by default the first site, from
     the first of this month to today in its time zone."""
@@ -88,8 +75,8 @@ def _scope(session: Session) -> Scope:
         site_ids = [site.id]
         zone = ZoneInfo(site.timezone)
     today = runtime().clock().astimezone(zone).date()
-    first = _parse_date("from", today.replace(day=1))
-    last = _parse_date("to", today)
+    first = date_arg("from", today.replace(day=1))
+    last = date_arg("to", today)
     return Scope(site_ids, raw, first, last)
 
 
