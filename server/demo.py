@@ -112,20 +112,10 @@ def _usernames() -> list[str]:
     return ["admin", "quanly", *[username for username, _, _ in CLERKS]]
 
 
-def _build(session: Session) -> Site:
-    site = Site(
-        code=SITE_CODE,
-        name="Trung tâm Phục vụ hành chính công phường Tân Định",
-        address="Phường Tân Định, Thành phố Hồ Chí Minh",
-        timezone="Asia/Ho_Chi_Minh",
-        closes_at=time(17, 0),
-        max_priority_streak=3,
-    )
-    session.add(site)
-    session.flush()
-    services = {}
-    for position, (code, vi, en, picto, prefix, minutes) in enumerate(SERVICES):
-        service = Service(
+def add_services(session: Session, site: Site) -> dict[str, Service]:
+    """The demo's six services at a site (flushed, so they have ids), by code."""
+    services = {
+        code: Service(
             site_id=site.id,
             code=code,
             name_vi=vi,
@@ -137,18 +127,47 @@ def _build(session: Session) -> Site:
             target_minutes=30,
             position=position,
         )
-        session.add(service)
-        services[code] = service
+        for position, (code, vi, en, picto, prefix, minutes) in enumerate(SERVICES)
+    }
+    session.add_all(services.values())
     session.flush()
+    return services
+
+
+def new_counter(
+    site: Site,
+    number: int,
+    label: str,
+    main: list[str],
+    secondary: list[str],
+    services: dict[str, Service],
+) -> Counter:
+    """A counter serving `main` services first, then `secondary` ones, in that order."""
+    counter = Counter(site_id=site.id, number=number, label=label)
+    for position, code in enumerate(main + secondary):
+        counter.service_links.append(
+            CounterService(
+                service_id=services[code].id, rank=0 if code in main else 1, position=position
+            )
+        )
+    return counter
+
+
+def _build(session: Session) -> Site:
+    site = Site(
+        code=SITE_CODE,
+        name="Trung tâm Phục vụ hành chính công phường Tân Định",
+        address="Phường Tân Định, Thành phố Hồ Chí Minh",
+        timezone="Asia/Ho_Chi_Minh",
+        closes_at=time(17, 0),
+        max_priority_streak=3,
+    )
+    session.add(site)
+    session.flush()
+    services = add_services(session, site)
     counters = {}
     for number, (label, main, secondary) in COUNTERS.items():
-        counter = Counter(site_id=site.id, number=number, label=label)
-        for position, code in enumerate(main + secondary):
-            counter.service_links.append(
-                CounterService(
-                    service_id=services[code].id, rank=0 if code in main else 1, position=position
-                )
-            )
+        counter = new_counter(site, number, label, main, secondary, services)
         session.add(counter)
         counters[number] = counter
     unusable = hash_password(secrets.token_hex(16))

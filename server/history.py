@@ -67,16 +67,14 @@ from sqlalchemy.orm import Session
 
 from server.auth import hash_password, new_device_token, token_hash
 from server.db import Database
-from server.demo import CLERKS, COUNTERS, SERVICES
+from server.demo import CLERKS, COUNTERS, SERVICES, add_services, new_counter
 from server.domain.numbering import NumberFormat
 from server.domain.roles import DeviceKind, Role
 from server.domain.statistics import Rating
 from server.domain.tickets import Channel, Priority, TicketStatus
 from server.models import (
     Counter,
-    CounterService,
     Device,
-    Service,
     Site,
     Ticket,
     TicketRating,
@@ -301,39 +299,14 @@ def _build_site(
     )
     session.add(site)
     session.flush()
-    services: dict[str, Service] = {}
-    for position, (service_code, vi, en, picto, prefix, minutes) in enumerate(SERVICES):
-        services[service_code] = Service(
-            site_id=site.id,
-            code=service_code,
-            name_vi=vi,
-            name_en=en,
-            pictogram=picto,
-            prefix=prefix,
-            number_width=3,
-            expected_minutes=minutes,
-            target_minutes=30,
-            position=position,
-        )
-    session.add_all(services.values())
-    session.flush()
+    services = add_services(session, site)
     codes = [c for c, *_ in SERVICES]
     sets = max(1, math.ceil(volume / TICKETS_PER_COUNTER_SET))
     counters: list[Counter] = []
     for set_index in range(sets):
         for number_in_set, (label, main, secondary) in COUNTERS.items():
-            counter = Counter(
-                site_id=site.id, number=set_index * len(COUNTERS) + number_in_set, label=label
-            )
-            for position, service_code in enumerate(main + secondary):
-                counter.service_links.append(
-                    CounterService(
-                        service_id=services[service_code].id,
-                        rank=0 if service_code in main else 1,
-                        position=position,
-                    )
-                )
-            counters.append(counter)
+            number = set_index * len(COUNTERS) + number_in_set
+            counters.append(new_counter(site, number, label, main, secondary, services))
     session.add_all(counters)
     session.flush()
     by_number = {c.number: c for c in counters}
