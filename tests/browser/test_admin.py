@@ -78,7 +78,26 @@ def test_a_service_named_with_markup_shows_as_text_everywhere_and_live(
     expect(board.locator("#waiting li", has_text=MARKUP)).to_have_count(1)
     expect(hall.locator("#queues tr", has_text=MARKUP)).to_have_count(1)
     shoot(kiosk, "kiosk-markup-service")
-    for page in (kiosk, board, hall, admin):
+
+    # A citizen takes a ticket of it: the result, the phone page, the clerk's transfer
+    # picker, the statistics and the English kiosk all show the name as text.
+    kiosk.locator("button.service", has_text=MARKUP).click()
+    kiosk.click("#no-priority")
+    expect(kiosk.locator("#result-number")).to_have_text("G001")
+    phone_url = kiosk.locator("#result-qr").get_attribute("src").removesuffix("/qr.svg")
+    phone = watch_dialogs(screens.open(f"{url}{phone_url}", 390, 844), dialogs)
+    expect(phone.locator("body")).to_contain_text(MARKUP)
+    clerk = watch_dialogs(signed_in(screens, live_server, creds, "canbo1"), dialogs)
+    clerk.goto(f"{url}/counter/{centre.counter[1]}")
+    expect(clerk.locator("#transfer-service option", has_text=MARKUP)).to_have_count(1)
+    hall.goto(f"{url}/manager/statistics")
+    expect(hall.locator("#section-service")).to_contain_text(MARKUP)
+    english = watch_dialogs(
+        screens.open(f"{url}/kiosk?device={creds.device_tokens['kiosk']}&lang=en", 1080, 1920),
+        dialogs,
+    )
+    expect(english.locator("button.service", has_text=MARKUP_EN)).to_have_count(1)
+    for page in (kiosk, board, hall, admin, phone, clerk, english):
         assert page.locator("script", has_text="alert(1)").count() == 0
         assert page.locator("img[src=x]").count() == 0
     assert dialogs == []
