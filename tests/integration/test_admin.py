@@ -800,3 +800,11 @@ def test_a_rating_tablet_moved_to_another_counter_follows_that_counter_live(
         "/api/rating/state", headers={"X-Device-Token": creds.device_tokens["rating"]}
     )
     assert state.get_json()["counter"]["number"] == 2
+
+
+def test_the_admin_navigation_leads_to_every_admin_page(admin: Staff) -> None:
+    page = admin.get("/admin/sites").get_data(as_text=True)
+    for url in ("/admin/sites", "/admin/services", "/admin/counters", "/admin/users"):
+        assert f'href="{url}"' in page
+    assert 'href="/admin/devices"' in page
+    assert 'href="/admin/api-tokens"' in page
