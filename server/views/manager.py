@@ -80,6 +80,12 @@ def _scope(session: Session) -> Scope:
     return Scope(site_ids, raw, first, last)
 
 
+def _report(session: Session) -> tuple[Scope, statistics.Report]:
+    """The report the query string asks for, with its scope."""
+    scope = _scope(session)
+    return scope, statistics.report(session, scope.site_ids, scope.first, scope.last)
+
+
 def _attachment(body: Any, name: str, mimetype: str) -> Response:
     return Response(
         body,
@@ -136,8 +142,7 @@ def statistics_page() -> Any:
     with runtime().db.reading() as session:
         sites = _sites(session)
         try:
-            scope = _scope(session)
-            report = statistics.report(session, scope.site_ids, scope.first, scope.last)
+            scope, report = _report(session)
             error = None
         except InvalidInput as refused:
             message = refused.message_en if chosen_language() == "en" else refused.message_vi
@@ -161,10 +166,8 @@ def statistics_page() -> Any:
 def statistics_json() -> Any:
     require_roles(*MANAGERS)
     with runtime().db.reading() as session:
-        scope = _scope(session)
-        return jsonify(
-            statistics.report(session, scope.site_ids, scope.first, scope.last).as_dict()
-        )
+        _, report = _report(session)
+        return jsonify(report.as_dict())
 
 
 def _file_name(scope: Scope, what: str, extension: str) -> str:
@@ -176,8 +179,7 @@ def _file_name(scope: Scope, what: str, extension: str) -> str:
 def statistics_csv() -> Response:
     require_roles(*MANAGERS)
     with runtime().db.reading() as session:
-        scope = _scope(session)
-        report = statistics.report(session, scope.site_ids, scope.first, scope.last)
+        scope, report = _report(session)
     return _attachment(exports.report_csv(report), _file_name(scope, "thong-ke", "csv"), "text/csv")
 
 
@@ -186,15 +188,14 @@ def statistics_csv() -> Response:
 def statistics_xlsx() -> Response:
     require_roles(*MANAGERS)
     with runtime().db.reading() as session:
-        scope = _scope(session)
-        report = statistics.report(session, scope.site_ids, scope.first, scope.last)
+        scope, report = _report(session)
     return _attachment(exports.report_xlsx(report), _file_name(scope, "thong-ke", "xlsx"), XLSX)
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _ticket_scope(session: Session) -> tuple[Scope, list[int]]:
+def _ticket_scope(session: Session) -> Scope:
     scope = _scope(session)
     if scope.last < scope.first:
         raise InvalidInput(
@@ -205,7 +206,7 @@ def _ticket_scope(session: Session) -> tuple[Scope, list[int]]:
             f"Danh sách số chỉ xuất tối đa {MAX_TICKET_LIST_DAYS} ngày mỗi lần.",
             f"The ticket list exports at most {MAX_TICKET_LIST_DAYS} days at a time.",
         )
-    return scope, scope.site_ids
+    return scope
 
 
 @bp.get("/manager/tickets.csv")
@@ -214,12 +215,12 @@ def tickets_csv() -> Response:
     require_roles(*MANAGERS)
     db = runtime().db
     with db.reading() as session:
-        scope, site_ids = _ticket_scope(session)
+        scope = _ticket_scope(session)
 
     def stream() -> Any:
         # Its own session: the response is streamed after this view has returned.
         with db.reading() as reading:
-            yield from exports.tickets_csv(reading, site_ids, scope.first, scope.last)
+            yield from exports.tickets_csv(reading, scope.site_ids, scope.first, scope.last)
 
     return _attachment(stream(), _file_name(scope, "danh-sach-so", "csv"), "text/csv")
 
@@ -229,6 +230,6 @@ def tickets_csv() -> Response:
 def tickets_xlsx() -> Response:
     require_roles(*MANAGERS)
     with runtime().db.reading() as session:
-        scope, site_ids = _ticket_scope(session)
-        body = exports.tickets_xlsx(session, site_ids, scope.first, scope.last)
+        scope = _ticket_scope(session)
+        body = exports.tickets_xlsx(session, scope.site_ids, scope.first, scope.last)
     return _attachment(body, _file_name(scope, "danh-sach-so", "xlsx"), XLSX)
