@@ -243,8 +243,12 @@ def rebuild(
     def collect(
         ticket: Ticket, figures: Figures, counter_id: int | None, clerk_id: int | None
     ) -> None:
+        if not figures:  # as `add`: nothing to add makes no row
+            return
         for key in _row_keys(ticket, zones[ticket.site_id], counter_id, clerk_id):
-            tally = rows.setdefault(key, Tally())
+            tally = rows.get(key)
+            if tally is None:  # not setdefault: that would build a Counter on every call
+                tally = rows[key] = Tally()
             for name, value in figures.items():
                 if name in STAT_MAXIMA:
                     peaks = maxima.setdefault(key, {})
