@@ -297,10 +297,10 @@ class Centre:
 def _build_centre(url: str) -> Centre:
     from sqlalchemy import select
 
-    from server.db import Database
-    from server.demo import create_demo_centre
-    from server.migrate import upgrade
-    from server.models import Service
+    from server.adapters.db.engine import Database
+    from server.adapters.db.migrate import upgrade
+    from server.adapters.db.models import Service
+    from server.cli.demo import create_demo_centre
 
     upgrade(url)
     db = Database(url)

@@ -7,7 +7,7 @@
 For each database (a fresh SQLite file, then a fresh PostgreSQL database
 `xephang_bench_<random>_stats` on 127.0.0.1, dropped at the end even after an error):
 
-1. fill it with `server.history.fill` (the code of `xephang history`): the sites, their
+1. fill it with `bench.history.fill` (the code of `xephang history`): the sites, their
    tickets and ratings by Core executemany, then `statistics.rebuild` once; the fill time
    (insert and rebuild apart), the tickets per second, the database's size, the number of
    roll-up rows and the process's peak RSS;
@@ -124,10 +124,10 @@ def database_size_mib(url: str) -> float:
 def fill(backend: str, url: str, args: argparse.Namespace) -> Filled:
     from sqlalchemy import func, select
 
-    from server import history
-    from server.db import Database
-    from server.migrate import upgrade
-    from server.models import ticket_stats
+    from bench import history
+    from server.adapters.db.engine import Database
+    from server.adapters.db.migrate import upgrade
+    from server.adapters.db.models import ticket_stats
 
     upgrade(url)
     db = Database(url)
@@ -168,8 +168,8 @@ def reuse(backend: str, url: str) -> Filled:
     """A database filled by an earlier run (--reuse-sqlite / --reuse-postgres)."""
     from sqlalchemy import func, select
 
-    from server.db import Database
-    from server.models import Site, Ticket, TicketRating, ticket_stats
+    from server.adapters.db.engine import Database
+    from server.adapters.db.models import Site, Ticket, TicketRating, ticket_stats
 
     db = Database(url)
     with db.reading() as session:
@@ -214,12 +214,12 @@ def manager_client(url: str, folder: Path) -> tuple[Any, bool]:
     GET /api/statistics exists."""
     from sqlalchemy import select
 
+    from server.adapters.db.engine import Database
+    from server.adapters.db.models import Site, User
     from server.app import create_app
-    from server.auth import hash_password
     from server.config import Config
-    from server.db import Database
     from server.domain.roles import Role
-    from server.models import Site, User
+    from server.services.credentials import hash_password
 
     username, password = f"bench-{uuid.uuid4().hex[:6]}", secrets.token_urlsafe(12)
     db = Database(url)
@@ -288,7 +288,7 @@ def statements() -> Iterator[list[float]]:
 
 
 def time_reports(filled: Filled, folder: Path, args: argparse.Namespace) -> tuple[list[Case], str]:
-    from server.db import Database
+    from server.adapters.db.engine import Database
     from server.services import statistics
 
     db = Database(filled.url)
@@ -390,8 +390,8 @@ def upkeep(filled: Filled, empty_url: str, rounds: int) -> list[Upkeep]:
     and of the part spent in statistics.add (the roll-ups), timed by a wrapper around it."""
     from sqlalchemy import select
 
-    from server.db import Database
-    from server.models import Counter, Service, Site, User
+    from server.adapters.db.engine import Database
+    from server.adapters.db.models import Counter, Service, Site, User
     from server.services import statistics
     from server.services.counters import open_counter
     from server.services.tickets import call_next, finish, issue_ticket, start_serving
@@ -465,9 +465,9 @@ def upkeep(filled: Filled, empty_url: str, rounds: int) -> list[Upkeep]:
 
 def empty_like(url: str) -> None:
     """The same kind of site with no tickets: a one-day fill ending on a Sunday."""
-    from server import history
-    from server.db import Database
-    from server.migrate import upgrade
+    from bench import history
+    from server.adapters.db.engine import Database
+    from server.adapters.db.migrate import upgrade
 
     upgrade(url)
     db = Database(url)
@@ -629,7 +629,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the databases (drop by hand)")
     args = parser.parse_args()
 
-    from server import history
+    from bench import history
 
     args.sites = args.sites or (2 if args.quick else 8)
     args.days = args.days or (30 if args.quick else 365)

@@ -21,9 +21,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from kiosk.printer_url import parse_printer_url
-from kiosk.printers import encode_ticket
-from kiosk.ticket_layout import TicketContent
-from server.demo import SERVICES
+from server.adapters.printing.escpos import encode_ticket
+from server.adapters.printing.ticket_layout import TicketContent
+from server.cli.demo import SERVICES
 from server.domain.printing import PrintMode
 from server.domain.tickets import PRIORITY_LABELS
 

@@ -1,9 +1,9 @@
-"""The board's voice clips on disk.
+"""The board's voice, built: every clip the board plays, spoken by espeak-ng into WAV files,
+and the chime made here. Run by `xephang voice build` at set-up (make demo, make voice).
 
-`xephang voice build` speaks every clip of display/announce.py with espeak-ng into
-`<instance>/voice/<name>.wav`, and makes the chime itself. A centre replaces any clip by
-putting its own recording of the same name in `<instance>/voice/custom/`: a custom clip
-always wins, and a build never touches that folder.
+Standalone like the kiosk's print agent: it imports nothing of the server. The server says
+which clips there are and what each says (server/domain/announce.py) and where they live
+(server/adapters/voice.py), and plays them on the board.
 """
 
 from __future__ import annotations
@@ -15,10 +15,9 @@ import subprocess
 import sys
 import tempfile
 import wave
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from display.announce import CHIME, CLIP_NAMES, CLIP_WORDS
 
 ESPEAK_VOICE = "vi"  # northern Vietnamese; vi-vn-x-central and vi-vn-x-south also exist
 # espeak-ng's default of 175 words a minute sounds hurried through a hall's loudspeakers.
@@ -35,26 +34,6 @@ class VoiceError(Exception):
     """The clips could not be built (espeak-ng missing or failing)."""
 
 
-def voice_folder(instance: Path) -> Path:
-    return instance / "voice"
-
-
-def custom_folder(instance: Path) -> Path:
-    return voice_folder(instance) / "custom"
-
-
-def clip_path(instance: Path, name: str) -> Path | None:
-    """The file to play for clip `name`: the centre's own recording if there is one, else
-    the built one; None for a name that is not a clip, or a clip not there."""
-    if name not in CLIP_NAMES:
-        return None
-    for folder in (custom_folder(instance), voice_folder(instance)):
-        path = folder / f"{name}.wav"
-        if path.is_file():
-            return path
-    return None
-
-
 @dataclass
 class BuildReport:
     made: list[str] = field(default_factory=list)
@@ -64,27 +43,33 @@ class BuildReport:
 
 
 def build_clips(
-    instance: Path, espeak: str, espeak_voice: str = ESPEAK_VOICE, force: bool = False
+    folder: Path,
+    custom: Path,
+    words: Mapping[str, str],
+    chime: str,
+    espeak: str,
+    espeak_voice: str = ESPEAK_VOICE,
+    force: bool = False,
 ) -> BuildReport:
-    """Write every clip missing from `<instance>/voice/` (all of them with `force`): the
-    chime, and the words spoken by the `espeak` program. Each file appears whole or not at
-    all, so a board playing meanwhile never reads half a clip."""
-    folder = voice_folder(instance)
-    custom = custom_folder(instance)
+    """Write into `folder` every clip missing there (all of them with `force`): `chime`, made
+    here, and each of `words` (clip name -> what it says) spoken by the `espeak` program.
+    Each file appears whole or not at all, so a board playing meanwhile never reads half a
+    clip. Recordings of the centre's own in `custom` are listed, never touched."""
+    clip_names = {chime, *words}
     custom.mkdir(parents=True, exist_ok=True)
     report = BuildReport()
-    for name in sorted(CLIP_NAMES):
+    for name in sorted(clip_names):
         path = folder / f"{name}.wav"
         if path.exists() and not force:
             report.kept.append(name)
             continue
-        if name == CHIME:
+        if name == chime:
             _write_wav(path, chime_samples())
         else:
-            _write_wav(path, _trimmed(_speak(espeak, espeak_voice, CLIP_WORDS[name])))
+            _write_wav(path, _trimmed(_speak(espeak, espeak_voice, words[name])))
         report.made.append(name)
     for recording in sorted(custom.iterdir()):
-        if recording.suffix == ".wav" and recording.stem in CLIP_NAMES:
+        if recording.suffix == ".wav" and recording.stem in clip_names:
             report.custom.append(recording.stem)
         else:
             report.strays.append(recording.name)

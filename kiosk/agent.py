@@ -20,8 +20,7 @@ from typing import Any
 import socketio
 
 from kiosk.printer_url import PrinterUrl
-from kiosk.printers import PrintResult, deliver, make_printer, probe
-from server.domain.printing import PrinterStatus
+from kiosk.printers import PrinterStatus, PrintResult, deliver, make_printer, probe
 
 log = logging.getLogger(__name__)
 

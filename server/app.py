@@ -8,15 +8,14 @@ from flask import Flask, abort, jsonify, send_from_directory
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
-from server import i18n, security
-from server.api import errors
-from server.api.openapi import document as api_document
-from server.auth import csrf, login_manager
+from server.adapters.db.engine import Database
+from server.adapters.realtime import publish, socketio
 from server.config import PROJECT_ROOT, Config
-from server.db import Database
-from server.realtime import publish, socketio
 from server.runtime import Runtime
 from server.services.unit_of_work import Clock, Publisher, system_clock
+from server.web import errors, i18n, security
+from server.web.identity import csrf, login_manager
+from server.web.openapi import document as api_document
 
 # Front-end packages installed by npm (package.json), served from our own server: offices
 # lose their internet, so nothing is loaded from a CDN.
@@ -101,19 +100,21 @@ def create_app(
 
 
 def _register_blueprints(app: Flask) -> None:
-    from display.views import bp as display_bp
-    from kiosk.views import bp as kiosk_bp
-    from server.views.admin import bp as admin_bp
-    from server.views.api_tokens import bp as api_tokens_bp
-    from server.views.auth import bp as auth_bp
-    from server.views.counter import bp as counter_bp
-    from server.views.home import bp as home_bp
-    from server.views.integration import bp as integration_bp
-    from server.views.manager import bp as manager_bp
-    from server.views.pairing import bp as pairing_bp
-    from server.views.phone import bp as phone_bp
-    from server.views.printing import bp as printing_bp
-    from server.views.rating import bp as rating_bp
+    # The Socket.IO handlers register themselves on the shared SocketIO when imported.
+    from server.web import sockets  # noqa: F401
+    from server.web.admin import bp as admin_bp
+    from server.web.api_tokens import bp as api_tokens_bp
+    from server.web.auth import bp as auth_bp
+    from server.web.board import bp as display_bp
+    from server.web.counter import bp as counter_bp
+    from server.web.home import bp as home_bp
+    from server.web.integration import bp as integration_bp
+    from server.web.kiosk import bp as kiosk_bp
+    from server.web.manager import bp as manager_bp
+    from server.web.pairing import bp as pairing_bp
+    from server.web.phone import bp as phone_bp
+    from server.web.printing import bp as printing_bp
+    from server.web.rating import bp as rating_bp
 
     for bp in (
         home_bp,

@@ -23,7 +23,7 @@ def main() -> None:
         import eventlet
 
         eventlet.monkey_patch()
-    from server.cli import cli
+    from server.cli.main import cli
 
     cli(prog_name="xephang")
 

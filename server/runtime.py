@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from flask import current_app
 
+from server.adapters.db.engine import Database
 from server.config import Config
-from server.db import Database
 from server.services.unit_of_work import Clock, Publisher, UnitOfWork, system_clock
 
 

@@ -18,12 +18,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
+from server.adapters.db.engine import Database
+from server.adapters.db.migrate import upgrade
+from server.adapters.db.models import Counter, Service, Ticket, User
 from server.app import create_app
+from server.cli.demo import DemoCredentials, create_demo_centre
 from server.config import Config
-from server.db import Database
-from server.demo import DemoCredentials, create_demo_centre
-from server.migrate import upgrade
-from server.models import Counter, Service, Ticket, User
 from server.services.changes import Change
 from server.services.unit_of_work import UnitOfWork
 from tests.databases import TEST_DATABASE_URL, Databases, PostgresDatabases, databases

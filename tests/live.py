@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 import requests
 import socketio
 
-from server.demo import DemoCredentials
+from server.cli.demo import DemoCredentials
 
 ROOT = Path(__file__).resolve().parent.parent
 

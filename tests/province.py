@@ -20,12 +20,12 @@ import redis
 import requests
 from sqlalchemy import select
 
-from server.auth import hash_password
-from server.db import Database
-from server.demo import DemoCredentials, create_demo_centre
+from server.adapters.db.engine import Database
+from server.adapters.db.migrate import upgrade
+from server.adapters.db.models import Counter, CounterService, Service, Ticket, User
+from server.cli.demo import DemoCredentials, create_demo_centre
 from server.domain.roles import Role
-from server.migrate import upgrade
-from server.models import Counter, CounterService, Service, Ticket, User
+from server.services.credentials import hash_password
 from tests.databases import TEST_DATABASE_URL, PostgresDatabases
 from tests.live import TIMEOUT, LiveServer
 

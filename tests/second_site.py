@@ -7,10 +7,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import time
 
-from server.auth import hash_password
-from server.db import Database
+from server.adapters.db.engine import Database
+from server.adapters.db.models import Counter, CounterService, Service, Site, User
 from server.domain.roles import Role
-from server.models import Counter, CounterService, Service, Site, User
+from server.services.credentials import hash_password
 
 MANAGER = "quanly-thuduc"
 

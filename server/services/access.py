@@ -7,10 +7,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from server.adapters.db.models import Counter, Service, Site, Ticket, User
 from server.domain.errors import CounterBusy, Forbidden, NotFound, Unauthorized
 from server.domain.roles import Role
 from server.domain.tickets import TicketStatus
-from server.models import Counter, Service, Site, Ticket, User
 
 
 def get_site(session: Session, site_id: int) -> Site:

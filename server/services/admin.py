@@ -25,15 +25,15 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from server.auth import hash_password
+from server.adapters.db.models import Counter, CounterService, Service, Site, User
 from server.config import PROJECT_ROOT
 from server.domain.errors import AlreadyExists, Forbidden, InvalidInput, NotFound
 from server.domain.numbering import NumberFormat
 from server.domain.roles import Role
-from server.models import Counter, CounterService, Service, Site, User
 from server.services import audit
 from server.services.access import get_service, get_site, get_user
 from server.services.changes import Change
+from server.services.credentials import hash_password
 from server.services.unit_of_work import UnitOfWork
 
 CONFIG_CHANGED = "config_changed"

@@ -18,12 +18,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from server.auth import token_hash
+from server.adapters.db.models import ApiToken, Site, User
 from server.domain.errors import Forbidden, InvalidInput, NotFound, Unauthorized
-from server.models import ApiToken, Site, User
 from server.services import audit
 from server.services.access import get_site
 from server.services.admin import MAX_NAME, require_admin
+from server.services.credentials import token_hash
 from server.services.unit_of_work import UnitOfWork
 
 QUEUE_READ = "queue:read"

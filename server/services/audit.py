@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from server.models import AuditEntry
+from server.adapters.db.models import AuditEntry
 
 
 def record(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from server.adapters.db.models import Counter
 from server.domain.errors import CounterBusy, InvalidInput
 from server.domain.roles import CounterState
-from server.models import Counter
 from server.services.access import active_ticket, counter_for_user
 from server.services.changes import Change
 from server.services.unit_of_work import UnitOfWork

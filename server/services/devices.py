@@ -19,15 +19,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kiosk.printer_url import BadPrinterUrl, parse_printer_url
-from kiosk.printers import check_printer_url
-from server.auth import new_device_token, token_hash
+from server.adapters.db.models import Counter, Device
+from server.adapters.printing.escpos import check_printer_url
 from server.domain.errors import InvalidInput, NotFound, Unauthorized
 from server.domain.printing import PrinterStatus, PrintMode
 from server.domain.roles import DeviceKind
-from server.models import Counter, Device
 from server.services import audit
 from server.services.access import get_site
 from server.services.admin import MAX_NAME, assign, config_change, require_admin
+from server.services.credentials import new_device_token, token_hash
 from server.services.unit_of_work import UnitOfWork
 
 # No 0/O, 1/I/L: a code is read off one screen and typed on another.

@@ -30,10 +30,10 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import ColumnElement, Executable, func, select
 from sqlalchemy.orm import Session
 
+from server.adapters.db.models import Counter, Service, Site, Ticket, TicketRating, User
 from server.domain.errors import InvalidInput
 from server.domain.statistics import RATING_LABELS, Rating
 from server.domain.tickets import PRIORITY_LABELS, Channel, Priority, TicketStatus
-from server.models import Counter, Service, Site, Ticket, TicketRating, User
 from server.services.statistics import Figure, Report
 
 Value = str | int | float | date | datetime | None

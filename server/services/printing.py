@@ -18,8 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kiosk.printer_url import BadPrinterUrl, parse_printer_url
-from kiosk.printers import check_printer_url
-from kiosk.ticket_layout import TicketContent
+from server.adapters.db.models import Device, PrintJob, Site, Ticket
+from server.adapters.printing.escpos import check_printer_url
+from server.adapters.printing.ticket_layout import TicketContent
 from server.domain.errors import Forbidden, InvalidInput, NoPrinter, NotFound, WrongTicketState
 from server.domain.printing import (
     PRINTER_STATUS_LABELS,
@@ -33,7 +34,6 @@ from server.domain.printing import (
 from server.domain.roles import DeviceKind, Role
 from server.domain.selection import people_ahead
 from server.domain.tickets import OPEN_STATUSES, PRIORITY_LABELS, TicketStatus
-from server.models import Device, PrintJob, Site, Ticket
 from server.services.access import get_site, get_user, may_handle_ticket, site_zone
 from server.services.changes import Change
 from server.services.tickets import candidate, estimate_for

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from server.adapters.db.models import Counter, Device, Site, Ticket, TicketRating
 from server.domain.errors import (
     AlreadyRated,
     Forbidden,
@@ -30,7 +31,6 @@ from server.domain.numbering import local_day
 from server.domain.roles import DeviceKind
 from server.domain.statistics import Rating
 from server.domain.tickets import TicketStatus
-from server.models import Counter, Device, Site, Ticket, TicketRating
 from server.services import statistics
 from server.services.access import site_zone
 from server.services.changes import Change

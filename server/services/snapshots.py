@@ -13,11 +13,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from server.adapters.db.models import Counter, Service, Site, Ticket, TicketEvent, User
 from server.domain.errors import NotFound
 from server.domain.numbering import local_day
 from server.domain.selection import calling_order, people_ahead
 from server.domain.tickets import PRIORITY_LABELS, Action, TicketStatus
-from server.models import Counter, Service, Site, Ticket, TicketEvent, User
 from server.services import printing
 from server.services.access import active_ticket, get_site, open_ticket_by_token, site_zone
 from server.services.counters import public_counter

@@ -30,6 +30,19 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from server.adapters.db.models import (
+    SERVICE_BINS,
+    STAT_COUNTS,
+    STAT_MAXIMA,
+    WAIT_BINS,
+    Counter,
+    Service,
+    Site,
+    Ticket,
+    TicketRating,
+    User,
+    ticket_stats,
+)
 from server.domain.errors import InvalidInput
 from server.domain.statistics import (
     OUTCOME_OF,
@@ -43,19 +56,6 @@ from server.domain.statistics import (
     share,
 )
 from server.domain.tickets import TicketStatus
-from server.models import (
-    SERVICE_BINS,
-    STAT_COUNTS,
-    STAT_MAXIMA,
-    WAIT_BINS,
-    Counter,
-    Service,
-    Site,
-    Ticket,
-    TicketRating,
-    User,
-    ticket_stats,
-)
 
 Figures = dict[str, int]
 RowKey = tuple[int, Period, date, Dimension, int]

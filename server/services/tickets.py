@@ -13,6 +13,15 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from server.adapters.db.models import (
+    Counter,
+    CounterService,
+    Service,
+    Site,
+    Ticket,
+    TicketEvent,
+    TicketSequence,
+)
 from server.domain.errors import (
     CounterBusy,
     CounterNotOpen,
@@ -31,15 +40,6 @@ from server.domain.tickets import (
     Priority,
     TicketStatus,
     check_transition,
-)
-from server.models import (
-    Counter,
-    CounterService,
-    Service,
-    Site,
-    Ticket,
-    TicketEvent,
-    TicketSequence,
 )
 from server.services import statistics
 from server.services.access import (

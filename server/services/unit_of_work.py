@@ -9,8 +9,8 @@ from types import TracebackType
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from server.db import Database
-from server.models import Site
+from server.adapters.db.engine import Database
+from server.adapters.db.models import Site
 from server.services.changes import Change
 
 Publisher = Callable[[Sequence[Change]], None]

@@ -14,7 +14,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from server.demo import DemoCredentials
+from server.cli.demo import DemoCredentials
 from tests.browser.conftest import Screens, shoot
 from tests.conftest import Centre
 from tests.live import LiveServer

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from server.demo import DemoCredentials
+from server.cli.demo import DemoCredentials
 from tests.browser.conftest import Screens, shoot
 from tests.conftest import Centre
 

@@ -12,7 +12,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from server.demo import DemoCredentials
+from server.cli.demo import DemoCredentials
 from tests.conftest import Centre
 from tests.live import LiveServer, http_session
 

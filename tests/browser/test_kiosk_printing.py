@@ -9,9 +9,9 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from server.db import Database
-from server.demo import DemoCredentials
-from server.models import Device
+from server.adapters.db.engine import Database
+from server.adapters.db.models import Device
+from server.cli.demo import DemoCredentials
 from server.services.printing import set_printer
 from server.services.unit_of_work import UnitOfWork
 from tests.browser.conftest import Screens, shoot

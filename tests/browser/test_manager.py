@@ -11,8 +11,8 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import update
 
-from server.demo import DemoCredentials
-from server.models import Service, Ticket
+from server.adapters.db.models import Service, Ticket
+from server.cli.demo import DemoCredentials
 from tests.browser.conftest import Screens, shoot
 from tests.conftest import Centre
 
@@ -108,8 +108,8 @@ def test_the_statistics_page_draws_its_charts_and_prints_the_tables(
 def test_a_printer_fault_shows_on_the_hall_until_the_printer_is_back(
     screens: Screens, live_server: Any, creds: DemoCredentials, centre: Centre
 ) -> None:
-    from server.auth import token_hash
-    from server.models import Device
+    from server.adapters.db.models import Device
+    from server.services.credentials import token_hash
     from tests.live import free_port
     from tests.printing.conftest import FakePrinter
 

@@ -12,9 +12,9 @@ import requests
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from server.db import Database
-from server.demo import DemoCredentials
-from server.models import TicketRating
+from server.adapters.db.engine import Database
+from server.adapters.db.models import TicketRating
+from server.cli.demo import DemoCredentials
 from tests.browser.conftest import Screens, shoot
 from tests.conftest import Centre
 from tests.live import TIMEOUT, wait_until

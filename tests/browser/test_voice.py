@@ -21,8 +21,8 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from display.announce import CHIME, CLIP_NAMES, announcement_sequence
-from server.demo import DemoCredentials
+from server.cli.demo import DemoCredentials
+from server.domain.announce import CHIME, CLIP_NAMES, announcement_sequence
 from tests.browser.conftest import Screens, shoot
 from tests.conftest import Centre
 from tests.live import LiveServer, run_all, wait_until

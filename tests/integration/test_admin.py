@@ -12,10 +12,18 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from server.demo import DemoCredentials
+from server.adapters.db.models import (
+    AuditEntry,
+    Counter,
+    CounterService,
+    Device,
+    Service,
+    Site,
+    User,
+)
+from server.adapters.realtime import socketio
+from server.cli.demo import DemoCredentials
 from server.domain.errors import NotFound
-from server.models import AuditEntry, Counter, CounterService, Device, Service, Site, User
-from server.realtime import socketio
 from server.services.admin import MAIN, CounterSettings, create_counter
 from server.services.devices import PAIRING_ALPHABET
 from server.services.unit_of_work import UnitOfWork

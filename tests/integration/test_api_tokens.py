@@ -13,13 +13,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from server.auth import token_hash
-from server.cli import cli, create_api_token
+from server.adapters.db.models import ApiToken, AuditEntry, Ticket
+from server.cli.main import cli, create_api_token
 from server.domain.errors import Forbidden, InvalidInput, NotFound
 from server.domain.tickets import Channel
-from server.models import ApiToken, AuditEntry, Ticket
 from server.services import api_tokens
 from server.services.api_tokens import QUEUE_READ, SCOPES, STATISTICS_READ, TICKETS_ISSUE
+from server.services.credentials import token_hash
 from server.services.unit_of_work import UnitOfWork
 from tests.conftest import AppFactory, Centre, FakeClock, Published, Staff
 from tests.second_site import SecondSite, add_second_site

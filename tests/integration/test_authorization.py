@@ -32,13 +32,13 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, update
 from werkzeug.routing import Rule
 
-from display.voice import voice_folder
-from server.auth import new_device_token, token_hash
-from server.demo import DemoCredentials
+from server.adapters.db.models import Device, PrintJob, User
+from server.adapters.realtime import socketio
+from server.adapters.voice import voice_folder
+from server.cli.demo import DemoCredentials
 from server.domain.printing import PrinterStatus
-from server.models import Device, PrintJob, User
-from server.realtime import socketio
 from server.services import api_tokens, counters, tickets
+from server.services.credentials import new_device_token, token_hash
 from server.services.unit_of_work import UnitOfWork
 from tests.conftest import BULK_LIMITS, AppFactory, Centre, FakeClock, Published, Staff, csrf_token
 from tests.second_site import SecondSite, add_second_site

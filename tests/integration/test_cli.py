@@ -10,10 +10,10 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import make_url, select
 
-from server.auth import token_hash
-from server.cli import cli
-from server.db import Database
-from server.models import Device, User
+from server.adapters.db.engine import Database
+from server.adapters.db.models import Device, User
+from server.cli.main import cli
+from server.services.credentials import token_hash
 
 Run = Callable[..., str]
 
@@ -105,7 +105,7 @@ def test_expire_runs_from_the_command_line(run: Run) -> None:
 
 
 def test_stats_rebuild_restores_lost_roll_ups(run: Run, tmp_path: Path) -> None:
-    from server.models import Site, Ticket, ticket_stats
+    from server.adapters.db.models import Site, Ticket, ticket_stats
     from server.services import statistics
     from server.services.tickets import issue_ticket
     from server.services.unit_of_work import UnitOfWork
@@ -127,7 +127,7 @@ def test_stats_rebuild_restores_lost_roll_ups(run: Run, tmp_path: Path) -> None:
 
 
 def test_history_fills_new_sites_with_past_tickets(run: Run, tmp_path: Path) -> None:
-    from server.models import Site, Ticket
+    from server.adapters.db.models import Site, Ticket
 
     run("demo")
     args = ("history", "--sites", "1", "--days", "3", "--per-day", "20", "--end", "2026-11-25")

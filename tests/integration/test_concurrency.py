@@ -10,10 +10,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import select, update
 
-from server.db import Database
+from server.adapters.db.engine import Database
+from server.adapters.db.models import Ticket
 from server.domain.errors import CounterBusy, DomainError, QueueEmpty
 from server.domain.tickets import TicketStatus
-from server.models import Ticket
 from server.services.counters import open_counter
 from server.services.tickets import call_next, issue_ticket, mark_no_show, start_serving
 from server.services.unit_of_work import UnitOfWork

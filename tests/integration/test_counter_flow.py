@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from server.adapters.db.engine import Database
+from server.adapters.db.models import Counter, TicketEvent
 from server.config import Config
-from server.db import Database
 from server.domain.errors import (
     CounterBusy,
     CounterNotOpen,
@@ -20,7 +21,6 @@ from server.domain.errors import (
 )
 from server.domain.roles import CounterState
 from server.domain.tickets import Priority, TicketStatus
-from server.models import Counter, TicketEvent
 from server.runtime import Runtime
 from server.services import snapshots
 from server.services.counters import close_counter, open_counter, pause_counter
@@ -38,7 +38,7 @@ from server.services.tickets import (
     transfer,
 )
 from server.services.unit_of_work import UnitOfWork
-from server.sweeper import sweep_once
+from server.web.sweeper import sweep_once
 from tests.conftest import Centre, FakeClock, Published
 
 

@@ -18,10 +18,10 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import IntegrityError
 
+from server.adapters.db.engine import Database
+from server.adapters.db.migrate import upgrade
+from server.adapters.db.models import Base, Ticket
 from server.config import _secret_key
-from server.db import Database
-from server.migrate import upgrade
-from server.models import Base, Ticket
 from tests.conftest import MORNING, Centre
 
 

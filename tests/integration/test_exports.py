@@ -18,10 +18,10 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import insert
 
+from server.adapters.db.models import Service, Site, Ticket, TicketRating, User
 from server.domain.errors import InvalidInput
 from server.domain.statistics import Rating
 from server.domain.tickets import Channel, TicketStatus
-from server.models import Service, Site, Ticket, TicketRating, User
 from server.services import statistics
 from server.services.exports import (
     REPORT_COLUMNS,

@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from server.demo import DemoCredentials
-from server.models import Site, Ticket, TicketEvent
-from server.views.counter import ACTIONS
+from server.adapters.db.models import Site, Ticket, TicketEvent
+from server.cli.demo import DemoCredentials
+from server.web.counter import ACTIONS
 from tests.conftest import BULK_LIMITS, AppFactory, Centre, Published, Staff, kiosk_headers
 
 json_values = st.recursive(

@@ -26,8 +26,7 @@ from schemathesis.specs.openapi.checks import (
 )
 from sqlalchemy import func, select
 
-from server.demo import DemoCredentials
-from server.models import (
+from server.adapters.db.models import (
     ApiToken,
     AuditEntry,
     Counter,
@@ -39,6 +38,7 @@ from server.models import (
     TicketRating,
     ticket_stats,
 )
+from server.cli.demo import DemoCredentials
 from server.services import api_tokens
 from server.services.unit_of_work import UnitOfWork
 from tests.conftest import BULK_LIMITS, AppFactory, Centre, Published, Staff, kiosk_headers

@@ -17,15 +17,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from server import history
-from server.db import Database
-from server.demo import DemoCredentials
-from server.domain.tickets import TicketStatus
-from server.migrate import upgrade
-from server.models import (
+from bench import history
+from server.adapters.db.engine import Database
+from server.adapters.db.migrate import upgrade
+from server.adapters.db.models import (
     Counter as CounterRow,
 )
-from server.models import (
+from server.adapters.db.models import (
     Service,
     Site,
     Ticket,
@@ -34,6 +32,8 @@ from server.models import (
     User,
     ticket_stats,
 )
+from server.cli.demo import DemoCredentials
+from server.domain.tickets import TicketStatus
 from server.services import statistics
 from tests.databases import Databases
 

@@ -9,8 +9,8 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 
-from server.demo import DemoCredentials
-from server.models import Counter, Service, Site, Ticket, TicketEvent
+from server.adapters.db.models import Counter, Service, Site, Ticket, TicketEvent
+from server.cli.demo import DemoCredentials
 from tests.conftest import AppFactory, Centre, Published, Staff, csrf_token, kiosk_headers
 
 

@@ -15,7 +15,7 @@ from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 from flask.testing import FlaskClient
 
-from server.demo import DemoCredentials
+from server.cli.demo import DemoCredentials
 from tests.conftest import AppFactory, Centre, Published, kiosk_headers
 
 ROOT = Path(__file__).resolve().parents[2]

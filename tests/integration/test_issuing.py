@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select, update
 
+from server.adapters.db.models import Service, TicketEvent
 from server.domain.errors import NotFound, NumberRangeExhausted, ServiceUnavailable
 from server.domain.tickets import Priority, TicketStatus
-from server.models import Service, TicketEvent
 from server.services import snapshots
 from server.services.counters import open_counter
 from server.services.tickets import call_next, finish, issue_ticket, start_serving

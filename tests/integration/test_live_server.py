@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import requests
 
-from server.demo import SERVICES, DemoCredentials
+from server.cli.demo import SERVICES, DemoCredentials
 from server.domain.tickets import TicketStatus
 from tests.conftest import Centre
 from tests.live import TIMEOUT, Board, LiveServer, http_session, run_all

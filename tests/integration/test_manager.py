@@ -159,7 +159,7 @@ def test_a_manager_sets_the_boards_notice_and_it_is_audited(
 ) -> None:
     from sqlalchemy import select
 
-    from server.models import AuditEntry
+    from server.adapters.db.models import AuditEntry
 
     manager = login("quanly")
     answer = manager.post(
@@ -190,7 +190,7 @@ def test_a_manager_sets_the_boards_notice_and_it_is_audited(
 def test_a_manager_sees_only_the_sites_given_to_them(login: Any, centre: Centre) -> None:
     from sqlalchemy import delete
 
-    from server.models import manager_sites
+    from server.adapters.db.models import manager_sites
 
     manager = login("quanly")
     assert manager.get(f"/api/sites/{centre.site_id}/overview").status_code == 200

@@ -11,8 +11,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from openapi_spec_validator import validate
 
-from server.api.openapi import COUNTER_ACTIONS
-from server.views.counter import ACTIONS
+from server.web.counter import ACTIONS
+from server.web.openapi import COUNTER_ACTIONS
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from server.db import Database
+from server.adapters.db.engine import Database
 
 # The two per-service queries of issuing (people ahead, recent service times), as
 # server/services/tickets.py runs them.

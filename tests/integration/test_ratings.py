@@ -13,11 +13,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
-from server.api.errors import STATUS
-from server.auth import new_device_token, token_hash
-from server.cli import cli
-from server.db import Database
-from server.demo import DemoCredentials
+from server.adapters.db.engine import Database
+from server.adapters.db.models import Counter, Device, Site, TicketRating, ticket_stats
+from server.adapters.realtime import socketio
+from server.cli.demo import DemoCredentials
+from server.cli.main import cli
 from server.domain.errors import (
     AlreadyRated,
     DomainError,
@@ -29,10 +29,9 @@ from server.domain.errors import (
 )
 from server.domain.roles import CounterState, DeviceKind
 from server.domain.statistics import Rating
-from server.models import Counter, Device, Site, TicketRating, ticket_stats
-from server.realtime import socketio
 from server.services import statistics
 from server.services.counters import open_counter
+from server.services.credentials import new_device_token, token_hash
 from server.services.ratings import rate_ticket, tablet_state
 from server.services.statistics import Figure
 from server.services.tickets import (
@@ -43,6 +42,7 @@ from server.services.tickets import (
     start_serving,
 )
 from server.services.unit_of_work import UnitOfWork
+from server.web.errors import STATUS
 from tests.conftest import AppFactory, Centre, FakeClock, Published
 
 RATING_HEADER = "X-Device-Token"

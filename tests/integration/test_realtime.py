@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from server.demo import DemoCredentials
-from server.realtime import socketio
+from server.adapters.realtime import socketio
+from server.cli.demo import DemoCredentials
 from tests.conftest import AppFactory, Centre, Staff, kiosk_headers
 
 

@@ -11,9 +11,9 @@ import requests
 import socketio
 from sqlalchemy import select
 
-from server.demo import DemoCredentials
-from server.models import Device
-from server.realtime import DEVICE_CHECK_SECONDS
+from server.adapters.db.models import Device
+from server.cli.demo import DemoCredentials
+from server.web.sockets import DEVICE_CHECK_SECONDS
 from tests.conftest import Centre
 from tests.live import TIMEOUT, Board, LiveServer, http_session
 from tests.province import Province

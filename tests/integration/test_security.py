@@ -15,13 +15,13 @@ import requests
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from server.adapters.db.engine import Database
+from server.adapters.db.models import Counter, Device, Ticket
 from server.app import create_app
-from server.auth import new_device_token, token_hash
+from server.cli.demo import DemoCredentials
 from server.config import Config
-from server.db import Database
-from server.demo import DemoCredentials
-from server.models import Counter, Device, Ticket
-from server.security import CONTENT_SECURITY_POLICY
+from server.services.credentials import new_device_token, token_hash
+from server.web.security import CONTENT_SECURITY_POLICY
 from tests.conftest import AppFactory, Centre, Published, Staff, csrf_token, kiosk_headers
 from tests.live import LiveServer, http_session, running
 from tests.province import REDIS_URL

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from server.adapters.db.models import ticket_stats
 from server.domain.errors import InvalidInput
 from server.domain.statistics import Durations
 from server.domain.tickets import Priority
-from server.models import ticket_stats
 from server.services import statistics
 from server.services.counters import open_counter
 from server.services.statistics import Figure, Report

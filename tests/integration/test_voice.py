@@ -14,10 +14,11 @@ import pytest
 from click.testing import CliRunner, Result
 from flask.testing import FlaskClient
 
-from display.announce import CHIME, CLIP_NAMES, CLIP_WORDS, announcement_clips
-from display.voice import SILENCE_LEVEL, clip_path, voice_folder
-from server.cli import cli
-from server.demo import DemoCredentials
+from display.voice import SILENCE_LEVEL
+from server.adapters.voice import clip_path, voice_folder
+from server.cli.demo import DemoCredentials
+from server.cli.main import cli
+from server.domain.announce import CHIME, CLIP_NAMES, CLIP_WORDS, announcement_clips
 from tests.conftest import AppFactory, Centre, Staff, kiosk_headers
 
 needs_espeak = pytest.mark.skipif(

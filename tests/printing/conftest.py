@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from kiosk import spooler
-from kiosk.ticket_layout import TicketContent
-from server.db import Database
-from server.demo import DemoCredentials
+from server.adapters.db.engine import Database
+from server.adapters.db.models import Device
+from server.adapters.printing import spooler
+from server.adapters.printing.ticket_layout import TicketContent
+from server.cli.demo import DemoCredentials
 from server.domain.printing import PrintMode
-from server.models import Device
 from server.services.printing import set_printer
 from server.services.unit_of_work import UnitOfWork
 from tests.live import free_port

@@ -16,18 +16,15 @@ from PIL import ImageChops
 
 from kiosk import printers
 from kiosk.printer_url import BadPrinterUrl, PrinterUrl, parse_printer_url
-from kiosk.printers import (
-    PrintResult,
-    ask_status,
+from kiosk.printers import PrinterStatus, PrintResult, ask_status, deliver, probe
+from server.adapters.printing.escpos import (
     check_printer_url,
-    deliver,
     encode_image,
     encode_ticket,
-    probe,
     split_tones,
 )
-from kiosk.ticket_layout import blocks, render_ticket
-from server.domain.printing import PrinterStatus, PrintMode
+from server.adapters.printing.ticket_layout import blocks, render_ticket
+from server.domain.printing import PrintMode
 from tests.printing.conftest import ALL_LETTERS, PAPER_NEAR_END, PAPER_OK, PAPER_OUT, sample
 from tests.printing.escpos_stream import escpos_table, parse
 
@@ -259,3 +256,14 @@ def test_a_failed_write_says_what_the_printer_suffers(
     result = deliver(DUMMY, b"JOB", printer=Failing(error=error))
     assert (result.ok, result.status) == (False, status)
     assert result.detail.startswith(type(error).__name__)
+
+
+def test_the_agent_and_the_server_name_printer_states_alike() -> None:
+    """The print agent reports kiosk.printers.PrinterStatus values over Socket.IO; the server
+    reads them as server.domain.printing.PrinterStatus: the two must stay the same set."""
+    from server.domain.printing import PrinterStatus as ServerStatus
+
+    assert {s.value for s in PrinterStatus} == {s.value for s in ServerStatus}
+    assert {s.value for s in PrinterStatus if s.is_fault} == {
+        s.value for s in ServerStatus if s.is_fault
+    }

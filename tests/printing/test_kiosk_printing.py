@@ -14,16 +14,16 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kiosk import spooler
 from kiosk.printer_url import parse_printer_url
-from kiosk.printers import encode_ticket
-from server.auth import new_device_token, token_hash
-from server.db import Database
-from server.demo import DemoCredentials
+from server.adapters.db.engine import Database
+from server.adapters.db.models import Device, PrintJob, Ticket
+from server.adapters.printing import spooler
+from server.adapters.printing.escpos import encode_ticket
+from server.adapters.realtime import socketio
+from server.cli.demo import DemoCredentials
 from server.domain.printing import PrinterStatus, PrintJobStatus
-from server.models import Device, PrintJob, Ticket
-from server.realtime import socketio
 from server.services import printing
+from server.services.credentials import new_device_token, token_hash
 from server.services.printing import ticket_content
 from server.services.unit_of_work import UnitOfWork
 from tests.conftest import AppFactory, Centre, Published, Staff, kiosk_headers

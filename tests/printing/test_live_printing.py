@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 
 from kiosk.printer_url import parse_printer_url
-from kiosk.printers import encode_ticket
-from server.db import Database
-from server.demo import DemoCredentials
-from server.models import Device, PrintJob, Ticket
+from server.adapters.db.engine import Database
+from server.adapters.db.models import Device, PrintJob, Ticket
+from server.adapters.printing.escpos import encode_ticket
+from server.cli.demo import DemoCredentials
 from server.services.printing import ticket_content
 from tests.conftest import Centre
 from tests.live import LiveServer, free_port, http_session, running

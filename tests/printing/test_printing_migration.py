@@ -6,8 +6,8 @@ from __future__ import annotations
 from alembic import command
 from sqlalchemy import text
 
-from server.db import Database
-from server.migrate import alembic_config, upgrade
+from server.adapters.db.engine import Database
+from server.adapters.db.migrate import alembic_config, upgrade
 
 ROWS = [
     "INSERT INTO sites (id, code, name, address, timezone, closes_at, max_priority_streak,"

@@ -18,12 +18,12 @@ from hypothesis import strategies as st
 from PIL import Image
 from sqlalchemy import func, select
 
-from server.cli import cli
-from server.db import Database
-from server.demo import DemoCredentials
+from server.adapters.db.engine import Database
+from server.adapters.db.models import PrintJob, Ticket
+from server.cli.demo import DemoCredentials
+from server.cli.main import cli
 from server.domain.errors import InvalidInput, NotFound
 from server.domain.printing import PrintMode
-from server.models import PrintJob, Ticket
 from server.services.printing import set_printer
 from server.services.unit_of_work import UnitOfWork
 from tests.conftest import Centre, Staff, kiosk_headers

@@ -11,7 +11,7 @@ import zxingcpp
 from fontTools.ttLib import TTFont
 from PIL import Image, ImageDraw, ImageFont
 
-from kiosk.ticket_layout import (
+from server.adapters.printing.ticket_layout import (
     MAX_LINES,
     TicketContent,
     TicketFonts,
@@ -20,7 +20,7 @@ from kiosk.ticket_layout import (
     ticket_text,
     wrap,
 )
-from server.demo import SERVICES
+from server.cli.demo import SERVICES
 from server.domain.tickets import PRIORITY_LABELS
 from tests.printing.conftest import ALL_LETTERS, sample
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from display.announce import (
+from server.domain.announce import (
     CHIME,
     CLIP_NAMES,
     CLIP_WORDS,

@@ -1,0 +1,175 @@
+"""The server's side of printing: render and encode a queued job, then print it on a network
+printer, or hand it to the kiosk's print agent over Socket.IO.
+
+All of it runs in a background task (a greenlet under eventlet), never in the request. The
+request waits for the printer's first answer at most XEPHANG_PRINT_WAIT_SECONDS (2 s): a
+network printer on the LAN accepts or refuses in milliseconds (a closed port, a "paper out"
+status), so the kiosk's answer already says whether the ticket prints; a printer that is
+slower than that is reported "queued", and how the job ends reaches the kiosk as a
+`printing` event in its own room. A job handed to an agent that does not answer within
+XEPHANG_PRINT_ACK_SECONDS (15 s) has failed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from kiosk.printer_url import PrinterUrl, parse_printer_url
+from kiosk.printers import PrinterStatus as DeviceStatus
+from kiosk.printers import PrintResult, deliver
+from server.adapters.printing.escpos import encode_ticket
+from server.adapters.realtime import printer_room, socketio
+from server.domain.printing import PrinterStatus, PrintJobStatus
+from server.runtime import Runtime
+from server.services.printing import (
+    PrintOrder,
+    expire_unanswered_job,
+    finish_print_job,
+    printer_message,
+)
+
+log = logging.getLogger(__name__)
+
+WAIT_SECONDS = float(os.environ.get("XEPHANG_PRINT_WAIT_SECONDS", "2"))
+ACK_SECONDS = float(os.environ.get("XEPHANG_PRINT_ACK_SECONDS", "15"))
+
+
+@dataclass(frozen=True)
+class PrintOutcome:
+    """How printing went, as far as known when the kiosk (or staff) gets its answer:
+    `none` (no printer), `queued` (on its way; the end comes as an event), `printing` (the
+    printer accepted it), `printed`, or `failed`."""
+
+    job_id: int | None
+    status: str
+    printer_status: PrinterStatus | None = None
+    detail: str = ""
+
+    def json(self) -> dict[str, Any]:
+        if self.printer_status is None:
+            known: dict[str, Any] = {
+                "printer_status": None,
+                "fault": False,
+                "message": "",
+                "message_en": "",
+                "detail": "",
+            }
+        else:
+            known = printer_message(self.printer_status, self.detail)
+        return {"job_id": self.job_id, "status": self.status, **known}
+
+
+NO_PRINTER = PrintOutcome(None, "none")
+
+
+class _Verdict:
+    """The first outcome of a job, set once by the background task, awaited by the request
+    (a green event under eventlet, which patches threading)."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self.outcome: PrintOutcome | None = None
+
+    def give(self, outcome: PrintOutcome) -> None:
+        if self.outcome is None:
+            self.outcome = outcome
+            self._event.set()
+
+    def wait(self, seconds: float) -> PrintOutcome | None:
+        self._event.wait(seconds)
+        return self.outcome
+
+
+_printer_locks: dict[tuple[str, int], threading.Lock] = {}
+_printer_locks_guard = threading.Lock()
+
+
+def _lock_for(url: PrinterUrl) -> threading.Lock:
+    """One job at a time per network printer: most accept a single connection, and two
+    tickets taken in the same second must not interleave."""
+    with _printer_locks_guard:
+        return _printer_locks.setdefault((url.host, url.port), threading.Lock())
+
+
+def dispatch(rt: Runtime, order: PrintOrder | None, wait: float | None = None) -> PrintOutcome:
+    """Start printing `order` in the background and return what is known after at most
+    `wait` seconds (WAIT_SECONDS by default)."""
+    if order is None:
+        return NO_PRINTER
+    if order.status == PrintJobStatus.FAILED:
+        return PrintOutcome(order.job_id, "failed", order.printer_status, order.error)
+    verdict = _Verdict()
+    socketio.start_background_task(_run, rt, order, verdict)
+    found = verdict.wait(WAIT_SECONDS if wait is None else wait)
+    return found or PrintOutcome(order.job_id, "queued", order.printer_status)
+
+
+def _status(result: PrintResult) -> PrinterStatus:
+    """The printer's word (kiosk/printers.py, shared with the print agent) as the server's."""
+    return PrinterStatus(result.status.value)
+
+
+def _finish(rt: Runtime, order: PrintOrder, result: PrintResult, size: int) -> None:
+    try:
+        finish_print_job(
+            rt.uow(), order.job_id, result.ok, _status(result), result.detail, size=size
+        )
+    except Exception:  # the database may be gone (shutdown); the job stays unfinished
+        log.exception("could not record the end of print job %s", order.job_id)
+
+
+def _run(rt: Runtime, order: PrintOrder, verdict: _Verdict) -> None:
+    try:
+        url = parse_printer_url(order.printer_url)
+        data = encode_ticket(order.content, url, order.width, order.mode)
+    except Exception as error:  # a missing font, a bad profile: the ticket must not be lost
+        log.exception("could not encode print job %s", order.job_id)
+        detail = " ".join(f"{type(error).__name__}: {error}".split())
+        result = PrintResult(False, DeviceStatus.ERROR, detail)
+        _finish(rt, order, result, 0)
+        verdict.give(PrintOutcome(order.job_id, "failed", _status(result), result.detail))
+        return
+    if url.printed_by_server:
+        _print_here(rt, order, url, data, verdict)
+    else:
+        _hand_to_agent(rt, order, data, verdict)
+
+
+def _print_here(
+    rt: Runtime, order: PrintOrder, url: PrinterUrl, data: bytes, verdict: _Verdict
+) -> None:
+    def accepted(status: DeviceStatus) -> None:
+        verdict.give(PrintOutcome(order.job_id, "printing", PrinterStatus(status.value)))
+
+    with _lock_for(url):
+        # A dummy printer is done at once: no "printing" step to report.
+        result = deliver(url, data, on_accepted=None if url.scheme == "dummy" else accepted)
+    if not result.ok:
+        log.warning("print job %s failed on %s: %s", order.job_id, url, result.detail)
+    # Recorded before the verdict is given: when the kiosk hears "failed", the manager's
+    # screen already shows the fault.
+    _finish(rt, order, result, len(data) if result.ok else 0)
+    verdict.give(
+        PrintOutcome(
+            order.job_id, "printed" if result.ok else "failed", _status(result), result.detail
+        )
+    )
+
+
+def _hand_to_agent(rt: Runtime, order: PrintOrder, data: bytes, verdict: _Verdict) -> None:
+    socketio.emit(
+        "print",
+        {"job_id": order.job_id, "data": data, "kind": order.kind.value},
+        to=printer_room(order.device_id),
+    )
+    verdict.give(PrintOutcome(order.job_id, "queued", order.printer_status))
+    socketio.sleep(ACK_SECONDS)
+    try:
+        if expire_unanswered_job(rt.uow(), order.job_id):
+            log.warning("print job %s: no answer from the print agent", order.job_id)
+    except Exception:
+        log.exception("could not expire print job %s", order.job_id)

@@ -1,0 +1,31 @@
+"""The server's background chore: expire the day's leftovers at closing time, and any
+left from earlier days (say, after the mini PC was switched off overnight)."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from server.adapters.realtime import socketio
+from server.runtime import Runtime
+from server.services.tickets import all_site_ids, expire_leftovers
+
+log = logging.getLogger(__name__)
+
+
+def sweep_once(rt: Runtime) -> int:
+    uow = rt.uow()
+    return sum(expire_leftovers(uow, site_id) for site_id in all_site_ids(uow))
+
+
+def run_sweeper(app: Flask) -> None:
+    rt: Runtime = app.extensions["xephang"]
+    while True:
+        try:
+            expired = sweep_once(rt)
+            if expired:
+                log.info("expired %d leftover tickets", expired)
+        except Exception:  # keep sweeping; the next round may succeed
+            log.exception("sweep failed")
+        socketio.sleep(rt.config.sweep_seconds)
