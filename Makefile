@@ -1,7 +1,10 @@
 # The two commands of the README:
 #   make demo   install everything, then run the server with the demo centre (SQLite)
 #   make test   install everything (Chromium too), then lint, type-check and run the tests,
-#               on SQLite and again on PostgreSQL
+#               on SQLite and again on PostgreSQL (CI runs this)
+# and the fast tier for every edit:
+#   make check  lint, types, layers, and the unit and service tests on SQLite (no browser,
+#               no real server or printer, no espeak-ng, no fuzzing), under two minutes
 # Everything installs into this folder: .venv/ (Python) and node_modules/ (front end).
 
 PYTHON ?= python3
@@ -16,7 +19,7 @@ MO_FILES := $(PO_FILES:.po=.mo)
 # Browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install browser voice demo serve test lint clean
+.PHONY: install browser voice demo serve check test lint clean
 
 install: $(PY_STAMP) $(NPM_STAMP) $(MO_FILES)
 
@@ -55,18 +58,30 @@ demo: install voice
 serve: install
 	$(BIN)/xephang serve
 
+# lint-imports checks the layers' contract in .importlinter.
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
-# The second pass runs the whole suite again on PostgreSQL (a database per test, made from
-# a template); it skips without a server there, unless XEPHANG_REQUIRE_SERVICES is set.
+# Markers (pyproject.toml, tests/conftest.py): `server` starts real processes (every
+# browser test does), `printer` waits on a stand-in printer's timeouts, `slow` on a tool
+# (espeak-ng, pip) or thousands of fuzzed requests, `anydb` does not depend on the
+# database under test. pytest-xdist (-n auto) spreads in-process tests over the cores;
+# tests with real servers run one at a time: they measure latencies.
+check: lint
+	$(BIN)/pytest -n auto -m "not server and not printer and not slow"
+
+# SQLite: the in-process tests, then the real servers and browsers. PostgreSQL: only the
+# tests that depend on the database (a database per test, made from a template); it skips
+# without a server there, unless XEPHANG_REQUIRE_SERVICES is set.
 TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 
 test: lint browser voice
-	$(BIN)/pytest
-	XEPHANG_TEST_DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/pytest
+	$(BIN)/pytest -n auto -m "not server"
+	$(BIN)/pytest -m server
+	XEPHANG_TEST_DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/pytest -n auto -m "not anydb"
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache

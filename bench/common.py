@@ -301,6 +301,7 @@ def _build_centre(url: str) -> Centre:
     from server.adapters.db.migrate import upgrade
     from server.adapters.db.models import Service
     from server.cli.demo import create_demo_centre
+    from tests.live import open_around_the_clock
 
     upgrade(url)
     db = Database(url)
@@ -311,6 +312,9 @@ def _build_centre(url: str) -> Centre:
             for s in session.scalars(select(Service).where(Service.site_id == creds.site_id))
         }
     db.dispose()
+    # No number is issued outside a site's opening hours, and a benchmark may run at any
+    # hour: every site opens 00:00-23:59:59 (as tests/live.py's servers do).
+    open_around_the_clock(url)
     return Centre(
         url=url,
         kiosk_token=creds.device_tokens["kiosk"],
@@ -691,7 +695,7 @@ def _ws_url(url: str) -> str:
 
 
 async def _raw_board(
-    http: Any, url: str, token: str, on_change: Callable[[float, str], None], connected: Any
+    http: Any, url: str, token: str, on_event: Callable[[float, str], None], connected: Any
 ) -> None:
     """A minimal Socket.IO v5 client over Engine.IO v4, websocket transport: open, connect
     to the default namespace with the device's auth, answer pings, stamp every event."""
@@ -712,20 +716,24 @@ async def _raw_board(
             if data == "2":  # Engine.IO ping from the server
                 await ws.send_str("3")
             elif data.startswith("42"):
-                on_change(at, data[2:])
+                on_event(at, data[2:])
 
 
 async def _socketio_board(
-    http: Any, url: str, token: str, on_change: Callable[[float, str], None], connected: Any
+    http: Any, url: str, token: str, on_event: Callable[[float, Any], None], connected: Any
 ) -> None:
     import socketio
 
     client = socketio.AsyncClient(reconnection=False, http_session=http, handle_sigint=False)
 
     async def change(message: dict[str, Any]) -> None:
-        on_change(time.monotonic(), message)  # type: ignore[arg-type]
+        on_event(time.monotonic(), ["change", message])
+
+    async def state(message: dict[str, Any]) -> None:
+        on_event(time.monotonic(), ["state", message])
 
     client.on("change", change)
+    client.on("state", state)
 
     await client.connect(url, auth={"device": token}, transports=["websocket"], wait_timeout=60)
     connected.set_result(None)
@@ -737,18 +745,21 @@ async def _socketio_board(
 
 
 CONNECT_TIMEOUT = 20.0  # seconds for one board to be connected (open + Socket.IO connect)
+# A board's `state` shows each recent call with its ticket's status now: "called" is the
+# call on the board, "no_show" the clerk's next step (how bench/fanout.py spaces its calls).
+STATE_KINDS = {"called": "ticket_called", "no_show": "ticket_no_show"}
 
 
 def _fleet_process(
-    pipe: Any, urls: list[str], token: str, impl: str, watch: tuple[str, ...]
+    pipe: Any, urls: list[str], token: str, impl: str, watch: tuple[str, ...], listen: str
 ) -> None:
     """One client process of a BoardFleet: obeys commands from the pipe."""
     raise_fd_limit()
-    asyncio.run(_fleet_main(pipe, urls, token, impl, watch))
+    asyncio.run(_fleet_main(pipe, urls, token, impl, watch, listen))
 
 
 async def _fleet_main(
-    pipe: Any, urls: list[str], token: str, impl: str, watch: tuple[str, ...]
+    pipe: Any, urls: list[str], token: str, impl: str, watch: tuple[str, ...], listen: str
 ) -> None:
     import aiohttp
 
@@ -763,26 +774,49 @@ async def _fleet_main(
     live: set[int] = set()
     lost: Counter[str] = Counter()
 
-    def on_change(at: float, message: Any) -> None:
-        if isinstance(message, str):  # raw: '["change",{...}]', parsed after the stamp
-            if not any(kind in message for kind in watch):
-                return
-            name, message = json.loads(message)
-            if name != "change":
-                return
-        kind = message.get("kind")
-        if kind not in watch:
-            return
-        key = (kind, (message.get("ticket") or {}).get("id", message.get("seq")))
+    def arrived(key: Any, at: float) -> None:
         times = received[key]
         times.append(at)
         if len(times) == len(live):
             pipe.send(("all", key, at))
 
+    def on_event(at: float, message: Any, held: dict[str, Any]) -> None:
+        if isinstance(message, str):  # raw: '["change",{...}]', parsed after the stamp
+            if listen == "change" and not any(kind in message for kind in watch):
+                return
+            if not message.startswith(f'["{listen}"'):
+                return
+            message = json.loads(message)
+        name, payload = message
+        if name != listen or not isinstance(payload, dict):
+            return
+        if listen == "state":
+            # As the board page: a state at least as new as the one held replaces it.
+            if payload.get("seq", -1) < held["seq"]:
+                return
+            held["seq"] = payload["seq"]
+            for call in payload.get("recent_calls", ()):
+                kind = STATE_KINDS.get(call.get("status"))
+                key = (kind, call.get("ticket_id"))
+                if kind in watch and key not in held["seen"]:
+                    held["seen"].add(key)
+                    arrived(key, at)
+            return
+        kind = payload.get("kind")
+        if kind in watch:
+            arrived((kind, (payload.get("ticket") or {}).get("id", payload.get("seq"))), at)
+
     async def keep(index: int, connected: asyncio.Future[None]) -> None:
         try:
             live.add(index)
-            await board(http, urls[index % len(urls)], token, on_change, connected)
+            held: dict[str, Any] = {"seq": -1, "seen": set()}
+            await board(
+                http,
+                urls[index % len(urls)],
+                token,
+                lambda at, message: on_event(at, message, held),
+                connected,
+            )
             lost["closed by server"] += 1
         except asyncio.CancelledError:
             raise
@@ -846,10 +880,12 @@ async def _fleet_main(
 
 class BoardFleet:
     """`processes` client processes holding board connections, spread round-robin over
-    `urls`. Each process stamps the `change` events of the `watch` kinds on arrival (keyed
-    by (kind, ticket id)) and tells the
-    orchestrator when all of its live clients have one (so calls can be spaced without
-    guessing). Use as a context manager."""
+    `urls`. Each process stamps, on arrival, the `change` events of the `watch` kinds
+    (`listen="change"`), or, with `listen="state"`, the first `state` each board applies
+    that shows a call of those kinds (the ticket called, then marked no-show: what the
+    board page shows), keyed by (kind, ticket id); it tells the orchestrator when all of
+    its live clients have one (so calls can be spaced without guessing). Use as a context
+    manager."""
 
     def __init__(
         self,
@@ -858,6 +894,7 @@ class BoardFleet:
         processes: int = 2,
         impl: str = "raw",
         watch: tuple[str, ...] = ("ticket_called", "ticket_no_show"),
+        listen: str = "change",
     ) -> None:
         context = multiprocessing.get_context("spawn")
         self.pipes = []
@@ -866,7 +903,7 @@ class BoardFleet:
             mine, theirs = context.Pipe()
             process = context.Process(
                 target=_fleet_process,
-                args=(theirs, list(urls), token, impl, tuple(watch)),
+                args=(theirs, list(urls), token, impl, tuple(watch), listen),
                 daemon=True,
             )
             process.start()

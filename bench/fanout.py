@@ -21,11 +21,13 @@ What runs, all on 127.0.0.1, started and stopped here:
   numbers include more client CPU);
 - the clerk canbo1 signed in (tests/live.py's login, X-CSRFToken) at counter 1, with
   tickets waiting: for every call, t0 = time.monotonic() just before `POST
-  /api/counters/<id>/call-next`; every board stamps the `change` of kind `ticket_called`
-  for that ticket with time.monotonic() on arrival (one clock: CLOCK_MONOTONIC is
-  system-wide). Once every board has it, the clerk marks the ticket no-show (not timed),
-  waits until every board has that too, then `--spacing` seconds before the next call, so
-  two fan-outs never overlap. The first calls are a warm-up.
+  /api/counters/<id>/call-next`; every board stamps, with time.monotonic() on arrival, the
+  first `state` it applies (seq at least the one it holds, as the board page does) that
+  shows that call (one clock: CLOCK_MONOTONIC is system-wide); with `--listen change`,
+  the `change` of kind `ticket_called` instead (what boards reacted to before states were
+  pushed). Once every board has it, the clerk marks the ticket no-show (not timed), waits
+  until every board has that too, then `--spacing` seconds before the next call, so two
+  fan-outs never overlap. The first calls are a warm-up.
 
 Latency = arrival - t0 for every (board, call) pair: p50, p99 and max over all pairs,
 plus the call-next HTTP response time, the per-call time until the last board had it, and
@@ -212,7 +214,11 @@ def scenario(
     assert response.status_code == 200, response.text
     urls = [s.url for s in servers]
     with BoardFleet(
-        urls, centre.board_token, processes=args.processes, impl=client or args.client
+        urls,
+        centre.board_token,
+        processes=args.processes,
+        impl=client or args.client,
+        listen=args.listen,
     ) as fleet:
         for clients in levels:
             _, failed, seconds = fleet.connect(clients - fleet.connected)
@@ -295,6 +301,13 @@ def main() -> None:
     parser.add_argument("--spacing", type=float, default=0.2, help="seconds between calls")
     parser.add_argument("--processes", type=int, default=2, help="client processes")
     parser.add_argument("--client", choices=["raw", "socketio"], default="raw")
+    parser.add_argument(
+        "--listen",
+        choices=["state", "change"],
+        default="state",
+        help="what a board holds the call by: the pushed `state` (the board page) or the "
+        "`change` announcing it",
+    )
     parser.add_argument(
         "--redis",
         action=argparse.BooleanOptionalAction,
@@ -390,7 +403,7 @@ def main() -> None:
         f"### Call -> board latency ({args.calls} measured calls per row after "
         f"{args.warmup_calls} warm-up calls, {args.spacing:g} s apart; boards: "
         f"{CLIENTS[args.client]} unless the set-up says otherwise, in {args.processes} "
-        "client processes)\n"
+        f"client processes; a board holds a call when its `{args.listen}` event shows it)\n"
     )
     print(md_table(HEADERS, rows))
     goal = [r for r in rows if r[0] == "1 worker, SQLite" and r[1] == 1000]

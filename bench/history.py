@@ -1,7 +1,12 @@
 """Synthetic history: sites and a past of realistic tickets, for demonstrations and
-benchmarks (`xephang history`).
+benchmarks. A development tool, not part of the server: run it from the project's folder on
+the instance's database (XEPHANG_INSTANCE, XEPHANG_DATABASE_URL, as the server reads them),
 
-Each site is a copy of the demo centre's layout (server/demo.py: its six services, its
+    .venv/bin/python -m bench.history --sites 3 --days 365 --per-day 200 --manager quanly
+
+or call `fill(db, ...)` (bench/stats.py, tests/integration/test_history.py).
+
+Each site is a copy of the demo centre's layout (server/cli/demo.py: its six services, its
 counters with their overlapping main and secondary services, a clerk per counter), built
 once per 200 tickets a day, so that a busy site has 12 or 18 counters rather than six
 overloaded ones. Its clerks share one unusable password (the hash of a random secret
@@ -62,6 +67,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
+import click
 from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.orm import Session
 
@@ -78,6 +84,7 @@ from server.adapters.db.models import (
 from server.cli.demo import CLERKS, COUNTERS, SERVICES, add_services, new_counter
 from server.domain.numbering import NumberFormat
 from server.domain.roles import DeviceKind, Role
+from server.domain.selection import Candidate, choose_next
 from server.domain.statistics import Rating
 from server.domain.tickets import Channel, Priority, TicketStatus
 from server.services import statistics
@@ -427,6 +434,8 @@ class _Ticket:
 
 
 _ARRIVE, _FREE = 0, 1
+# The rule compares moments; the simulation counts seconds after local midnight.
+_MIDNIGHT = datetime(2000, 1, 1, tzinfo=UTC)
 Queue = list[tuple[float, int, _Ticket]]  # a heap by (queued, order)
 
 
@@ -545,31 +554,35 @@ class _Day:
         return None
 
     def choose(self, counter: _Counter, now: float) -> _Ticket | None:
-        """server.domain.selection.choose_next over the heads of the counter's queues."""
-        heads: list[tuple[int, _Ticket]] = []  # (rank, ticket)
-        normal_waiting = False
-        for service, rank in counter.ranks:
-            priority_heap, normal_heap = self.queues[service]
-            for heap in (priority_heap, normal_heap):
+        """The ticket the counter calls now, by the server's own rule
+        (server.domain.selection.choose_next) over the heads of the counter's queues: the
+        head of each queue is the only one of it the rule could pick."""
+        heads: dict[int, _Ticket] = {}
+        for service, _ in counter.ranks:
+            for heap in self.queues[service]:
                 head = self._head(heap, now)
                 if head is not None:
-                    heads.append((rank, head))
-                    normal_waiting = normal_waiting or heap is normal_heap
-        if not heads:
-            return None
-        favour_priority = counter.streak < MAX_PRIORITY_STREAK or not normal_waiting
-        rank, chosen = min(
-            heads,
-            key=lambda h: (
-                not (favour_priority and h[1].priority is not None),
-                h[0],
-                h[1].queued,
-                h[1].order,
+                    heads[head.order] = head
+        chosen = choose_next(
+            (
+                Candidate(
+                    t.order,
+                    t.service,
+                    t.priority is not None,
+                    _MIDNIGHT + timedelta(seconds=t.queued),
+                )
+                for t in heads.values()
             ),
+            dict(counter.ranks),
+            counter.streak,
+            MAX_PRIORITY_STREAK,
         )
-        heapq.heappop(self.queues[chosen.service][0 if chosen.priority else 1])
-        counter.streak = counter.streak + 1 if chosen.priority else 0
-        return chosen
+        if chosen is None:
+            return None
+        ticket = heads[chosen.ticket_id]
+        heapq.heappop(self.queues[ticket.service][0 if ticket.priority else 1])
+        counter.streak = counter.streak + 1 if ticket.priority else 0
+        return ticket
 
     def serve(self, counter: _Counter, ticket: _Ticket, now: float) -> float:
         """Call `ticket` at `now`; returns when the counter is done with it."""
@@ -844,3 +857,59 @@ def _fresh_passwords(session: Session, site_ids: list[int]) -> dict[str, str]:
         user.password_hash = hash_password(password)
         fresh[user.username] = password
     return fresh
+
+
+@click.command()
+@click.option("--sites", type=click.IntRange(1, 99), default=1, show_default=True)
+@click.option("--days", type=click.IntRange(1, 3660), default=90, show_default=True)
+@click.option(
+    "--per-day",
+    type=click.IntRange(1, 5000),
+    default=150,
+    show_default=True,
+    help="Tickets on an average weekday at an average site.",
+)
+@click.option("--seed", type=int, default=1, show_default=True, help="Same seed, same history.")
+@click.option(
+    "--end", type=click.DateTime(["%Y-%m-%d"]), help="Last day (YYYY-MM-DD); default yesterday."
+)
+@click.option("--passwords", is_flag=True, help="Give the new clerks passwords and print them.")
+@click.option("--manager", help="A manager's username: they get the new sites to look after.")
+def main(
+    sites: int,
+    days: int,
+    per_day: int,
+    seed: int,
+    end: datetime | None,
+    passwords: bool,
+    manager: str | None,
+) -> None:
+    """Create sites hist-NN with a synthetic past of tickets and ratings (for demos and
+    benchmarks). One transaction; not for a centre at work."""
+    from server.cli.instance import open_database
+
+    _, db = open_database()
+
+    def progress(message: str) -> None:
+        click.echo(message, err=True)
+
+    last = end.date() if end else None
+    try:
+        made = fill(db, sites, days, per_day, seed, last, passwords, progress, manager)
+    except ValueError as error:
+        raise click.UsageError(str(error)) from error
+    finally:
+        db.dispose()
+    codes = ", ".join(code for _, code in made.sites)
+    click.echo(
+        f"Lịch sử mẫu / synthetic history: {codes}, {made.first} to {made.last}"
+        f" ({made.open_days} working days): {made.tickets:,} tickets, {made.ratings:,}"
+        f" ratings in {made.insert_seconds:.1f} s, statistics rebuilt in"
+        f" {made.rebuild_seconds:.1f} s."
+    )
+    for username, password in made.passwords.items():
+        click.echo(f"  {username:<16} {password}")
+
+
+if __name__ == "__main__":
+    main(prog_name="python -m bench.history")

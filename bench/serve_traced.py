@@ -22,7 +22,7 @@ before the server starts serving (everything imported and built at start-up leav
 collector's generations); XEPHANG_BENCH_GC=threshold sets gc.set_threshold(50_000, 20,
 100); both together as "freeze,threshold". XEPHANG_BENCH_MAX_SIZE=<n> passes max_size=n to
 eventlet.wsgi.server (its default, 1,024, caps the connections a worker holds at once,
-websockets and HTTP together). They show what such a change in server/cli.py would buy;
+websockets and HTTP together). They show what such a change in server/cli/serving.py would buy;
 the benchmarks report them separately.
 """
 

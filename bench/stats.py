@@ -7,7 +7,7 @@
 For each database (a fresh SQLite file, then a fresh PostgreSQL database
 `xephang_bench_<random>_stats` on 127.0.0.1, dropped at the end even after an error):
 
-1. fill it with `bench.history.fill` (the code of `xephang history`): the sites, their
+1. fill it with `bench.history.fill` (the code of `python -m bench.history`): the sites, their
    tickets and ratings by Core executemany, then `statistics.rebuild` once; the fill time
    (insert and rebuild apart), the tickets per second, the database's size, the number of
    roll-up rows and the process's peak RSS;

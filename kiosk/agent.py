@@ -1,4 +1,8 @@
-"""The kiosk print agent: `xephang agent --server URL --token TOKEN --printer URL`.
+"""The kiosk print agent: `xephang-agent --server URL --printer URL` (token in
+XEPHANG_DEVICE_TOKEN), or `xephang agent` where the whole server is installed.
+
+The kiosk PC installs only this package (`pip install ./kiosk`: python-escpos and the
+Socket.IO client, no Flask, no SQLAlchemy; .importlinter keeps kiosk/ free of the server).
 
 It runs on the kiosk PC that a USB or serial printer hangs on, connects to the server over
 Socket.IO (websocket transport) with the kiosk's device token, and then, for as long as it
@@ -13,13 +17,16 @@ instead, and printing it minutes later would only hand it to the wrong citizen.
 
 from __future__ import annotations
 
+import argparse
 import logging
+import os
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 import socketio
 
-from kiosk.printer_url import PrinterUrl
+from kiosk.printer_url import BadPrinterUrl, PrinterUrl, parse_printer_url
 from kiosk.printers import PrinterStatus, PrintResult, deliver, make_printer, probe
 
 log = logging.getLogger(__name__)
@@ -133,3 +140,61 @@ class PrintAgent:
     def stop(self) -> None:
         self._stopped.set()
         self.client.disconnect()
+
+
+def _parser() -> argparse.ArgumentParser:
+    # Each option may come from the environment instead (deploy/systemd/xephang-agent.service
+    # reads them from /etc/xephang/agent.env): the token then stays out of the process list.
+    parser = argparse.ArgumentParser(
+        prog="xephang-agent",
+        description="XepHang's kiosk print agent: prints its kiosk's tickets on a USB, "
+        "serial or device-file printer.",
+    )
+    server = os.environ.get("XEPHANG_SERVER")
+    token = os.environ.get("XEPHANG_DEVICE_TOKEN")
+    printer = os.environ.get("XEPHANG_PRINTER")
+    parser.add_argument(
+        "--server",
+        default=server,
+        required=server is None,
+        help="the XepHang server, e.g. http://192.168.1.10:8000 (or XEPHANG_SERVER)",
+    )
+    parser.add_argument(
+        "--token",
+        default=token,
+        required=token is None,
+        help="the kiosk's device token (better: XEPHANG_DEVICE_TOKEN, kept out of `ps`)",
+    )
+    parser.add_argument(
+        "--printer",
+        default=printer,
+        required=printer is None,
+        help="usb://VID:PID, serial:///dev/ttyUSB0, file:///dev/usb/lp0 (or XEPHANG_PRINTER)",
+    )
+    parser.add_argument(
+        "--status-seconds",
+        type=float,
+        default=STATUS_SECONDS,
+        help=f"how often the printer's status is checked and reported (default {STATUS_SECONDS:g})",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """The `xephang-agent` command: run the agent until Ctrl+C or SIGTERM."""
+    parser = _parser()
+    options = parser.parse_args(argv)
+    try:
+        printer = parse_printer_url(options.printer)
+    except BadPrinterUrl as error:
+        parser.error(f"{error.message_vi} / {error.message_en}")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    agent = PrintAgent(options.server, options.token, printer, options.status_seconds)
+    try:
+        agent.run()
+    except KeyboardInterrupt:
+        agent.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -14,7 +14,8 @@ Options for every kind, in the query string:
                        from the profile's
     status=no          do not ask the printer for its status before printing (for printers
                        that never answer)
-    timeout=10         seconds allowed to send one job
+    timeout=10         seconds allowed for one job, to the printer's confirmation (by
+                       default sized by the link: its speed and the job's size)
 
 Network and dummy printers are printed by the server; USB, serial and device-file printers
 are attached to a kiosk PC and printed by its print agent (`xephang agent`).
@@ -22,6 +23,8 @@ are attached to a kiosk PC and printed by its print agent (`xephang agent`).
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import parse_qsl, urlsplit
@@ -31,7 +34,6 @@ SCHEMES: tuple[Scheme, ...] = ("tcp", "usb", "serial", "file", "dummy")
 CODEPAGES = ("cp1258", "tcvn3")
 DEFAULT_PORT = 9100
 DEFAULT_BAUDRATE = 9600
-DEFAULT_SEND_TIMEOUT = 10.0
 OPTIONS = {"profile", "codepage", "table", "status", "timeout", "baudrate", "in_ep", "out_ep"}
 
 
@@ -59,7 +61,7 @@ class PrinterUrl:
     codepage: str = "cp1258"
     table: int | None = None
     query_status: bool = True
-    send_timeout: float = DEFAULT_SEND_TIMEOUT
+    send_timeout: float | None = None  # None: sized by the link (kiosk.printers.job_deadline)
     text: str = field(default="", compare=False)
 
     @property
@@ -144,3 +146,27 @@ def parse_printer_url(text: str) -> PrinterUrl:
             raise _bad("“timeout” từ 1 đến 120 giây", "“timeout” is 1 to 120 seconds")
         values["send_timeout"] = float(timeout)
     return PrinterUrl(**values)  # type: ignore[arg-type]
+
+
+# What a kiosk's printer can be on its PC: a USB or parallel printer's device file, or a
+# serial port (a pseudo-terminal too). Nothing else: never /etc/passwd.
+DEVICE_FILES = re.compile(r"/dev/(usb/lp\d+|lp\d+|tty[A-Za-z]*\d+|pts/\d+)")
+
+
+def check_device_printer(url: PrinterUrl) -> None:
+    """BadPrinterUrl unless `url` is something a printer can be, for a printer stored on a
+    device: file:// and serial:// only to a printer's device file, and tcp:// never to a
+    link-local (cloud metadata, 169.254.x.x), multicast or unspecified address. (A host
+    name is resolved when printing; the installer's own command line may print anywhere.)"""
+    if url.scheme in ("file", "serial") and not DEVICE_FILES.fullmatch(url.path):
+        raise _bad(
+            "chỉ dùng tệp thiết bị máy in (/dev/usb/lp0, /dev/ttyUSB0…)",
+            "only a printer's device file (/dev/usb/lp0, /dev/ttyUSB0…)",
+        )
+    if url.scheme == "tcp":
+        try:
+            address = ipaddress.ip_address(url.host)
+        except ValueError:
+            return
+        if address.is_link_local or address.is_multicast or address.is_unspecified:
+            raise _bad("địa chỉ này không thể là máy in", "this address cannot be a printer")

@@ -14,6 +14,7 @@ import copy
 import errno
 import fcntl
 import socket
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -29,7 +30,15 @@ from kiosk.printer_url import BadPrinterUrl, PrinterUrl
 
 CONNECT_TIMEOUT = 1.0  # a network printer on the office LAN answers in milliseconds
 STATUS_TIMEOUT = 0.5  # a printer that has not answered its status by then never will
-DRAIN_TIMEOUT = 10.0  # waiting for the printer to close its side after the job
+DRAIN_TIMEOUT = 1.0  # after a confirmed job: waiting for the printer to close its side
+# A job is confirmed by the printer's answer to a status request sent after it; the answer
+# comes once the printer has taken every byte before it. It must come within the time the
+# link needs to carry the job, plus this margin.
+CONFIRM_MARGIN = 2.0
+# What a slow thermal printer takes of raster data when its link is faster than its head
+# (USB, network): about 60 mm of an 80 mm ticket a second.
+PRINT_BYTES_PER_SECOND = 8000
+BITS_PER_SERIAL_BYTE = 10  # a start bit, 8 data bits, a stop bit
 
 # Real-time status requests (DLE EOT n) and the bits of their answers (Epson's ESC/POS).
 PRINTER_STATUS = b"\x10\x04\x01"
@@ -79,6 +88,14 @@ def _profile_data(name: str, width: int) -> dict[str, Any]:
     # python-escpos checks images against the paper width and complains when it is unknown.
     data.setdefault("media", {}).setdefault("width", {})["pixels"] = width
     return data
+
+
+def profile_width(url: PrinterUrl) -> int | None:
+    """The paper width in dots that python-escpos's profile gives the URL's printer (Epson
+    TM-T88V: 512), or None if the profile does not say."""
+    _profile_data(url.profile, 0)  # an unknown profile is a bad URL
+    pixels = get_profile(url.profile).profile_data.get("media", {}).get("width", {}).get("pixels")
+    return pixels if isinstance(pixels, int) else None
 
 
 def profile_for(url: PrinterUrl, width: int) -> Any:
@@ -160,18 +177,32 @@ class _AppendingFile(File):  # type: ignore[misc]
         return PrinterStatus.ONLINE
 
 
+def link_bytes_per_second(url: PrinterUrl) -> float:
+    """How fast the printer takes a job: its baud rate on a serial line, otherwise its own
+    printing speed."""
+    if url.scheme == "serial":
+        return url.baudrate / BITS_PER_SERIAL_BYTE
+    return PRINT_BYTES_PER_SECOND
+
+
+def job_deadline(url: PrinterUrl, size: int) -> float:
+    """Seconds allowed for a job of `size` bytes, from its first byte to the printer's
+    confirmation: the link's time for it plus a margin, or the URL's `timeout=`."""
+    if url.send_timeout is not None:
+        return url.send_timeout
+    return CONFIRM_MARGIN + size / link_bytes_per_second(url)
+
+
 def make_printer(url: PrinterUrl, timeout: float = CONNECT_TIMEOUT) -> Escpos:
     """A python-escpos printer for the URL, not yet opened."""
     profile = url.profile
     if url.scheme == "tcp":
-        printer = _Network(url.host, port=url.port, timeout=timeout, profile=profile)
-        printer.drain_timeout = url.send_timeout
-        return printer
+        return _Network(url.host, port=url.port, timeout=timeout, profile=profile)
     if url.scheme == "usb":
         return Usb(
             url.vendor_id,
             url.product_id,
-            timeout=int(url.send_timeout * 1000),
+            timeout=int(job_deadline(url, 0) * 1000),
             in_ep=url.in_ep,
             out_ep=url.out_ep,
             profile=profile,
@@ -217,8 +248,14 @@ def ask_status(printer: Escpos) -> PrinterStatus | None:
 
 
 def _set_timeout(printer: Escpos, seconds: float) -> None:
+    seconds = max(seconds, 0.05)
     if isinstance(printer, Network) and printer._device:
         printer._device.settimeout(seconds)
+    elif isinstance(printer, Serial) and printer._device:
+        printer._device.timeout = seconds
+        printer._device.write_timeout = seconds
+    elif isinstance(printer, Usb):
+        printer.timeout = int(seconds * 1000)  # per write and read, in milliseconds
 
 
 def _describe(error: BaseException) -> str:
@@ -256,10 +293,14 @@ def deliver(
     keep_open: bool = False,
 ) -> PrintResult:
     """Open the printer (unless `printer` is open already), ask its status (unless the URL
-    says not to), and if it can print, call `on_accepted` and send `data`. Every failure
-    comes back as a PrintResult, never as an exception: a printer fault must not lose the
-    ticket it was printing. `keep_open` leaves a working printer open for the next job
-    (the print agent's USB and serial printers); a failed one is always closed."""
+    says not to), and if it can print, call `on_accepted`, send `data`, and wait for the
+    printer to confirm it: a job is printed only when the printer took every byte and then
+    answered a status request, within job_deadline(). A printer that stops reading, or
+    never answers, has failed the job. (With `status=no` nothing can be asked: a job is
+    then printed once its bytes are sent.) Every failure comes back as a PrintResult, never
+    as an exception: a printer fault must not lose the ticket it was printing. `keep_open`
+    leaves a working printer open for the next job (the print agent's USB and serial
+    printers); a failed one is always closed."""
     printer = printer or make_printer(url)
     status = PrinterStatus.ONLINE
     ok = False
@@ -272,15 +313,43 @@ def deliver(
                 return PrintResult(False, status, f"the printer reports {status}")
         if on_accepted is not None:
             on_accepted(status)
-        _set_timeout(printer, url.send_timeout)
+        deadline = time.monotonic() + job_deadline(url, len(data))
+        _set_timeout(printer, deadline - time.monotonic())
         printer._raw(data)
+        if url.query_status and url.scheme != "dummy":
+            _set_timeout(printer, deadline - time.monotonic())
+            confirmed = _confirmation(printer)
+            if confirmed is None:
+                seconds = job_deadline(url, len(data))
+                return PrintResult(
+                    False,
+                    PrinterStatus.ERROR,
+                    f"the printer did not confirm the job within {seconds:.0f} s",
+                )
+            status = confirmed
+            if status.is_fault:
+                return PrintResult(False, status, f"the printer reports {status} after the job")
         ok = True
         return PrintResult(True, status)
     except Exception as error:  # every back-end raises its own kinds
         return PrintResult(False, _status_of(error), _describe(error))
     finally:
+        if isinstance(printer, _Network) and not ok:
+            printer.drain_timeout = 0.0  # nothing to wait for from a failed printer
         if not (ok and keep_open):
             _close(printer)
+
+
+def _confirmation(printer: Escpos) -> PrinterStatus | None:
+    """The printer's status asked after a job; None if it did not answer. A device file
+    is asked through its driver once the driver took the job (a plain file used as a
+    printer cannot answer: it took the bytes, that is all it can do)."""
+    if isinstance(printer, _AppendingFile):
+        handle = getattr(printer, "_device", None)
+        if handle:
+            handle.flush()
+        return printer.device_status() or PrinterStatus.ONLINE
+    return ask_status(printer)
 
 
 def probe(url: PrinterUrl, printer: Escpos | None = None, keep_open: bool = False) -> PrintResult:

@@ -9,13 +9,19 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
 from server.adapters.db.engine import Database
-from server.adapters.realtime import publish, socketio
+from server.adapters.realtime import LivePublisher, socketio
 from server.config import PROJECT_ROOT, Config
 from server.runtime import Runtime
 from server.services.unit_of_work import Clock, Publisher, system_clock
 from server.web import errors, i18n, security
+
+# The Socket.IO handlers, before socketio.init_app: a handler declared after it goes to that
+# app's server only, and a second app (each test makes one) would lose them all.
+from server.web import sockets as _socket_handlers  # noqa: F401
+from server.web.contract import PUBLIC, contract
 from server.web.identity import csrf, login_manager
 from server.web.openapi import document as api_document
+from server.web.schemas import OpenApiDocument
 
 # Front-end packages installed by npm (package.json), served from our own server: offices
 # lose their internet, so nothing is loaded from a CDN.
@@ -68,7 +74,9 @@ def create_app(
         )
 
     db = Database(config.database_url)
-    app.extensions["xephang"] = Runtime(config, db, publisher or publish, clock)
+    # The real publisher queues what each commit hands it and publishes it in the
+    # background (server/adapters/realtime.py); tests may pass a list to collect into.
+    app.extensions["xephang"] = Runtime(config, db, publisher or LivePublisher(db, clock), clock)
 
     security.init_app(app, config)
     i18n.init_app(app)
@@ -81,6 +89,9 @@ def create_app(
         channel=config.message_queue_channel,
         # Same-origin only: screens are served by this server.
         cors_allowed_origins=None,
+        # Every screen and the print agent use websockets; long-polling answers would
+        # bypass the security headers and only widen what anyone can reach.
+        transports=["websocket"],
     )
     errors.register(app)
     _register_blueprints(app)
@@ -92,9 +103,12 @@ def create_app(
         return send_from_directory(config.node_modules, VENDOR_FILES[name], max_age=3600)
 
     @app.get("/api/openapi.json")
+    @contract("openapi", "meta", "This document.", PUBLIC, answers={200: OpenApiDocument})
     def openapi_document() -> Response:
-        """The JSON API described in OpenAPI 3.1 (server/api/openapi.py)."""
-        return jsonify(api_document())
+        """The JSON API described in OpenAPI 3.1, generated (server/web/openapi.py)."""
+        if "openapi" not in app.extensions:
+            app.extensions["openapi"] = api_document(app)
+        return jsonify(app.extensions["openapi"])
 
     return app
 
@@ -103,7 +117,7 @@ def _register_blueprints(app: Flask) -> None:
     # The Socket.IO handlers register themselves on the shared SocketIO when imported.
     from server.web import sockets  # noqa: F401
     from server.web.admin import bp as admin_bp
-    from server.web.api_tokens import bp as api_tokens_bp
+    from server.web.admin.api_tokens import bp as api_tokens_bp
     from server.web.auth import bp as auth_bp
     from server.web.board import bp as display_bp
     from server.web.counter import bp as counter_bp
@@ -115,6 +129,7 @@ def _register_blueprints(app: Flask) -> None:
     from server.web.phone import bp as phone_bp
     from server.web.printing import bp as printing_bp
     from server.web.rating import bp as rating_bp
+    from server.web.reception import bp as reception_bp
 
     for bp in (
         home_bp,
@@ -122,6 +137,7 @@ def _register_blueprints(app: Flask) -> None:
         kiosk_bp,
         display_bp,
         counter_bp,
+        reception_bp,
         phone_bp,
         printing_bp,
         manager_bp,

@@ -55,8 +55,11 @@ class Config:
     # How often the server expires leftovers; 0 turns the sweeper off (with several workers,
     # one sweeping is enough; tests that must not depend on the time of day turn it off).
     sweep_seconds: float = 60.0
-    # How many times the board speaks each call after its chime; 0 turns the voice off.
-    announce_repeat: int = 2
+    # An open counter whose clerk's screen has been gone this long pauses by itself.
+    clerk_away_minutes: float = 10.0
+    # How many times the board speaks each call after its chime (once: a busy hall's calls
+    # queue behind each other); 0 turns the voice off.
+    announce_repeat: int = 1
     # The phone page warns its citizen (vibration, a notification if they allowed it) when
     # this many people or fewer are ahead of them.
     notify_ahead: int = 3
@@ -64,7 +67,7 @@ class Config:
     # a ticket every few seconds at the busiest, never dozens a minute: more means its token
     # is being abused. Phones of a centre's Wi-Fi may share one address behind its router.
     ratelimit_issue: str = "30 per minute;600 per hour"  # per kiosk device
-    ratelimit_public: str = "300 per minute"  # per client address: the phone page and its calls
+    ratelimit_public: str = "300 per minute"  # per address: lookups of unknown tickets
     ratelimit_login: str = "10 per minute;30 per hour"  # failed sign-ins, per address and per name
     ratelimit_api: str = "300 per minute"  # per integration API token (/api/v1)
     # memory:// counts per worker: several workers must share redis://… to count together.
@@ -96,7 +99,8 @@ class Config:
             "message_queue_channel": os.environ.get("XEPHANG_MESSAGE_QUEUE_CHANNEL", "xephang"),
             "public_url": os.environ.get("XEPHANG_PUBLIC_URL") or None,
             "sweep_seconds": float(os.environ.get("XEPHANG_SWEEP_SECONDS", "60")),
-            "announce_repeat": int(os.environ.get("XEPHANG_ANNOUNCE_REPEAT", "2")),
+            "clerk_away_minutes": float(os.environ.get("XEPHANG_CLERK_AWAY_MINUTES", "10")),
+            "announce_repeat": int(os.environ.get("XEPHANG_ANNOUNCE_REPEAT", "1")),
             "notify_ahead": int(os.environ.get("XEPHANG_NOTIFY_AHEAD", "3")),
             "proxies": int(os.environ.get("XEPHANG_PROXIES", "0")),
             "max_connections": int(os.environ.get("XEPHANG_MAX_CONNECTIONS", "10000")),

@@ -8,19 +8,21 @@ import os
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from flask_socketio.test_client import SocketIOTestClient
+from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
+from server.adapters import realtime
 from server.adapters.db.engine import Database
 from server.adapters.db.migrate import upgrade
-from server.adapters.db.models import Counter, Service, Ticket, User
+from server.adapters.db.models import Counter, Service, Site, Ticket, User
 from server.app import create_app
 from server.cli.demo import DemoCredentials, create_demo_centre
 from server.config import Config
@@ -123,7 +125,31 @@ def creds(database: Database, demo_template: tuple[str, DemoCredentials]) -> Dem
     return demo_template[1]
 
 
+UNIT_TESTS = Path(__file__).parent / "unit"
+# Fixtures that start real processes: a test using one is a `server` test even unmarked.
+SERVER_FIXTURES = {"live_server", "province", "browser", "screens"}
+# Fixtures that stand in for a printer on a socket: the test waits on its timeouts.
+PRINTER_FIXTURES = {"fake_printer", "faulty"}
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The tiers (Makefile): the pure rules, printers, real servers and browsers do not
+    depend on the database under test, so they are `anydb` and run once, in the SQLite
+    pass; the PostgreSQL pass selects `-m "not anydb"`, `make check` leaves out `server`,
+    `printer` and `slow`."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if SERVER_FIXTURES & fixtures:
+            item.add_marker(pytest.mark.server)
+        if PRINTER_FIXTURES & fixtures:
+            item.add_marker(pytest.mark.printer)
+        if (
+            item.get_closest_marker("server")
+            or item.get_closest_marker("browser")
+            or item.get_closest_marker("printer")
+            or item.path.is_relative_to(UNIT_TESTS)
+        ):
+            item.add_marker(pytest.mark.anydb)
     if not TEST_DATABASE_URL:
         return
     skip = pytest.mark.skip(reason="SQLite-specific: this run is on PostgreSQL")
@@ -175,6 +201,16 @@ class Centre:
         with self.db.reading() as session:
             return list(session.scalars(select(Ticket).order_by(Ticket.id)))
 
+    def open_around_the_clock(self) -> None:
+        """Opening hours 00:00-24:00, for tests about something else that issue numbers at
+        night (issuing is refused outside opening hours)."""
+        open_around_the_clock(self.db)
+
+
+def open_around_the_clock(db: Database) -> None:
+    with db.write_session() as session, session.begin():
+        session.execute(update(Site).values(opens_at=time(0, 0), closes_at=time.max))
+
 
 @pytest.fixture
 def centre(database: Database, creds: DemoCredentials) -> Centre:
@@ -191,7 +227,7 @@ BULK_LIMITS = {"ratelimit_issue": "1000000 per minute", "ratelimit_public": "100
 @pytest.fixture
 def make_app(
     instance: Path, database_url: str, creds: DemoCredentials, clock: FakeClock
-) -> AppFactory:
+) -> Iterator[AppFactory]:
     """The app on the test's database and clock, in threading mode; `publisher=None`
     keeps the real Socket.IO publisher; keyword arguments override Config's settings."""
 
@@ -206,7 +242,25 @@ def make_app(
         )
         return create_app(config, publisher=publisher, clock=clock)
 
-    return make
+    yield make
+    # The real publisher works in the background: done before the database goes away.
+    realtime.flush()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def socket_clients_read_what_was_published() -> Iterator[None]:
+    """An in-process socket client reads what the app has published by then: the real
+    publisher works after the request, in the background (server/adapters/realtime.py), so
+    `get_received` first waits for it to drain, as a browser would wait for the event."""
+    original = SocketIOTestClient.get_received
+
+    def get_received(self: SocketIOTestClient, namespace: str | None = None) -> Any:
+        assert realtime.flush(), "the publisher did not drain"
+        return original(self, namespace)
+
+    SocketIOTestClient.get_received = get_received
+    yield
+    SocketIOTestClient.get_received = original
 
 
 @pytest.fixture

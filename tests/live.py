@@ -15,12 +15,16 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import time as dt_time
 from pathlib import Path
 from typing import Any, TypeVar
 
 import requests
 import socketio
+from sqlalchemy import update
 
+from server.adapters.db.engine import Database
+from server.adapters.db.models import Site
 from server.cli.demo import DemoCredentials
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,6 +44,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def open_around_the_clock(database_url: str) -> None:
+    """Tests must not depend on the time of day: a real server uses the real clock, and no
+    number is issued outside a site's opening hours, so every site opens 00:00-23:59:59.
+    A test about opening hours sets its own once the server runs."""
+    db = Database(database_url)
+    with db.write_session() as session, session.begin():
+        session.execute(update(Site).values(opens_at=dt_time(0, 0), closes_at=dt_time.max))
+    db.dispose()
+
+
 class LiveServer:
     def __init__(
         self, instance: Path, database_url: str, env: dict[str, str] | None = None
@@ -53,6 +67,7 @@ class LiveServer:
         self.log_path = instance / f"serve-{self.port}.log"
 
     def start(self, timeout: float = 20.0) -> None:
+        open_around_the_clock(self.database_url)
         env = {
             **os.environ,
             "XEPHANG_INSTANCE": str(self.instance),
@@ -80,7 +95,7 @@ class LiveServer:
             try:
                 if requests.get(f"{self.url}/healthz", timeout=1).ok:
                     return
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not up yet, or a busy machine
                 time.sleep(0.1)
         raise RuntimeError(f"server did not start in {timeout}s:\n{self.log()}")
 

@@ -1,19 +1,22 @@
 """Socket.IO rooms, and how committed changes become events (who may join which room is
 decided in server/web/sockets.py).
 
-Rooms:
-- ``board:<site>``    display boards, kiosks and phone pages (what the hall may see)
-- ``manager:<site>``  managers' live hall
-- ``counters:<site>`` every clerk screen of the site; ``counter:<id>`` one counter (its
-  clerk screens and its rating tablet)
-- ``ticket:<token>``  one citizen's phone page
+Rooms, and what each hears (README, "Live events", has the payloads):
+- ``board:<site>``    display boards: the board's ``state``
+- ``kiosks:<site>``   kiosk screens: the kiosk's ``state``
+- ``manager:<site>``  managers' live hall: the hall's ``state``
+- ``counters:<site>`` every clerk screen of the site; ``counter:<id>`` one counter's clerk
+  screens: that counter's ``state``
+- ``rating:<counter>`` that counter's rating tablet: the counter's ``change`` events only
+  (the counter's state holds the clerk's waiting list, not for a screen facing citizens)
+- ``service:<id>``    phone pages of that service's tickets: the service's ``queue``
+- ``ticket:<token>``  one citizen's phone page: its ``ticket``
 - ``kiosk:<device>``  one kiosk's screen: how its print jobs went (``printing`` events)
 - ``printer:<device>`` the print agent of that kiosk's USB or serial printer (``print`` jobs)
 
-Every committed change is sent as a ``change`` event to the site's board, manager and
-counter rooms, with the site's sequence number; the ticket concerned also gets a
-``ticket`` event in its own room. Clients fetch a snapshot over HTTP when they connect,
-and again when they see a gap in the sequence, so a lost event never leaves a screen wrong.
+Every committed change is also sent as a ``change`` event, with the site's sequence number,
+to the rooms of the site's screens (a phone's: only changes of its service); today's pages
+refetch their snapshot on it, and every screen may use it to notice a gap.
 
 A print agent connects with ``auth={"printer": <kiosk token>, "status": ...}``, receives
 ``print`` events ``{job_id, data}`` (the ESC/POS bytes), answers each with ``printed``
@@ -24,11 +27,16 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from collections.abc import Sequence
+from typing import Any
 
 from flask_socketio import SocketIO
 
+from server.adapters.db.engine import Database
+from server.services import live_states
 from server.services.changes import Change
+from server.services.unit_of_work import Clock
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +45,10 @@ socketio = SocketIO()
 
 def board_room(site_id: int) -> str:
     return f"board:{site_id}"
+
+
+def kiosks_room(site_id: int) -> str:
+    return f"kiosks:{site_id}"
 
 
 def manager_room(site_id: int) -> str:
@@ -51,6 +63,14 @@ def counter_room(counter_id: int) -> str:
     return f"counter:{counter_id}"
 
 
+def rating_room(counter_id: int) -> str:
+    return f"rating:{counter_id}"
+
+
+def service_room(service_id: int) -> str:
+    return f"service:{service_id}"
+
+
 def ticket_room(token: str) -> str:
     return f"ticket:{token}"
 
@@ -63,31 +83,135 @@ def printer_room(device_id: int) -> str:
     return f"printer:{device_id}"
 
 
-def publish(changes: Sequence[Change]) -> None:
-    """Send committed changes to their rooms. Called by the UnitOfWork after commit; a
-    failure here is logged, never raised: the change is already safe in the database and
-    clients will resync."""
-    for change in changes:
+# -- publishing ---------------------------------------------------------------------------
+
+
+class LivePublisher:
+    """The app's publisher. `UnitOfWork.commit()` hands it what was committed, and it only
+    queues it: nothing of the publishing happens in the request.
+
+    One background task (socketio.start_background_task: a green thread under eventlet, a
+    thread in threading mode) drains the queue: it starts when something is queued and ends
+    when nothing is left, so there is never more than one, and sites are published in
+    order. Each round takes everything queued, so a burst that arrives while a round is
+    being computed is published in one computation per site: its `change` events, then the
+    states of its screens (server/services/live_states.py), read in one session.
+
+    A failure is logged, never raised: the change is safe in the database, and a screen
+    resyncs from its snapshot when it reconnects or sees a gap in the sequence.
+    """
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+        self._queue: list[Change] = []
+        self._running = False
+        self._idle = threading.Condition()
+        _publishers.add(self)
+
+    def __call__(self, changes: Sequence[Change]) -> None:
+        with self._idle:
+            self._queue.extend(changes)
+            if self._running:
+                return
+            self._running = True
         try:
-            if change.kiosk_id is not None and change.kiosk_message:
-                socketio.emit("printing", change.kiosk_message, to=kiosk_room(change.kiosk_id))
-            if not change.site_wide:
+            socketio.start_background_task(self._drain)
+        except Exception:
+            log.exception("could not start publishing; screens resync from their snapshots")
+            with self._idle:
+                self._queue.clear()
+                self._running = False
+                self._idle.notify_all()
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until everything handed over so far is published (tests, and a server
+        that stops); False if it took longer than `timeout` seconds."""
+        with self._idle:
+            return self._idle.wait_for(lambda: not self._running, timeout)
+
+    def _drain(self) -> None:
+        while True:
+            # Let the requests in flight commit theirs first: they join this round.
+            socketio.sleep(0)
+            with self._idle:
+                batch, self._queue = self._queue, []
+                if not batch:
+                    self._running = False
+                    self._idle.notify_all()
+                    return
+            try:
+                self._publish(batch)
+            except Exception:  # never leave the task dead with the queue marked running
+                log.exception("could not publish %d changes", len(batch))
+
+    def _publish(self, batch: list[Change]) -> None:
+        by_site: dict[int, list[Change]] = {}
+        for change in batch:
+            by_site.setdefault(change.site_id, []).append(change)
+        for site_id, changes in by_site.items():
+            for change in changes:
+                _send_change(change)
+            site_wide = [change for change in changes if change.site_wide]
+            if not site_wide:
                 continue
-            message = change.message()
-            rooms = [
-                board_room(change.site_id),
-                manager_room(change.site_id),
-                counters_room(change.site_id),
-            ]
-            if change.counter_id is not None:
-                rooms.append(counter_room(change.counter_id))
-            socketio.emit("change", message, to=rooms)
-            for token in change.tokens:
-                socketio.emit(
-                    "ticket", {"seq": change.seq, "kind": change.kind}, to=ticket_room(token)
-                )
-        except Exception:  # the database already holds the truth; clients resync
-            log.exception("could not publish change %s", change.kind)
+            try:
+                with self.db.reading() as session:
+                    states = live_states.site_states(
+                        session, site_id, site_wide, self.clock(), pause=socketio.sleep
+                    )
+            except Exception:
+                log.exception("could not read the states of site %s", site_id)
+                continue
+            _send_states(states)
+
+
+_publishers: weakref.WeakSet[LivePublisher] = weakref.WeakSet()
+
+
+def flush(timeout: float | None = 30.0) -> bool:
+    """Wait until every publisher of this process has published what it was handed."""
+    return all(publisher.flush(timeout) for publisher in list(_publishers))
+
+
+def _emit(event: str, payload: dict[str, Any], to: str | list[str]) -> None:
+    try:
+        socketio.emit(event, payload, to=to)
+    except Exception:  # the database holds the truth; clients resync
+        log.exception("could not send %s to %s", event, to)
+
+
+def _send_change(change: Change) -> None:
+    if change.kiosk_id is not None and change.kiosk_message:
+        _emit("printing", change.kiosk_message, kiosk_room(change.kiosk_id))
+    if not change.site_wide:
+        return
+    rooms = [
+        board_room(change.site_id),
+        kiosks_room(change.site_id),
+        manager_room(change.site_id),
+        counters_room(change.site_id),
+        *(service_room(service_id) for service_id in change.service_ids),
+    ]
+    if change.counter_id is not None:
+        rooms += [counter_room(change.counter_id), rating_room(change.counter_id)]
+    _emit("change", change.message(), rooms)
+
+
+def _send_states(states: live_states.SiteStates) -> None:
+    # The queue before the tickets: a phone may hold a ticket view at the same seq.
+    if states.board is not None:
+        _emit("state", states.board, board_room(states.site_id))
+    if states.kiosk is not None:
+        _emit("state", states.kiosk, kiosks_room(states.site_id))
+    if states.manager is not None:
+        _emit("state", states.manager, manager_room(states.site_id))
+    for counter_id, counter in states.counters.items():
+        _emit("state", counter, counter_room(counter_id))
+    for service_id, queue in states.queues.items():
+        _emit("queue", queue, service_room(service_id))
+    for token, view in states.tickets.items():
+        _emit("ticket", view, ticket_room(token))
 
 
 # -- connected devices --------------------------------------------------------------------
@@ -128,5 +252,36 @@ def move_rating_tablet(device_id: int, old_counter_id: int | None, counter_id: i
         sids = [sid for sid, (device, _) in _devices.items() if device == device_id]
     for sid in sids:
         if old_counter_id is not None:
-            socketio.server.leave_room(sid, counter_room(old_counter_id), namespace="/")
-        socketio.server.enter_room(sid, counter_room(counter_id), namespace="/")
+            socketio.server.leave_room(sid, rating_room(old_counter_id), namespace="/")
+        socketio.server.enter_room(sid, rating_room(counter_id), namespace="/")
+
+
+# -- connected staff ----------------------------------------------------------------------
+# Which account, at which session version, each live Socket.IO session of a clerk's or a
+# manager's screen belongs to, so that a session that ends (sign-out, password reset,
+# deactivation, a change of role or counters) is cut off at once.
+
+_staff: dict[str, tuple[int, int]] = {}  # Socket.IO session -> (user id, session version)
+
+
+def remember_staff(sid: str, user_id: int, session_version: int) -> None:
+    with _devices_lock:
+        _staff[sid] = (user_id, session_version)
+
+
+def forget_staff(sid: str) -> None:
+    with _devices_lock:
+        _staff.pop(sid, None)
+
+
+def connected_staff() -> dict[str, tuple[int, int]]:
+    with _devices_lock:
+        return dict(_staff)
+
+
+def disconnect_staff(user_ids: set[int]) -> None:
+    """Close this worker's live connections of these accounts (their sessions ended)."""
+    with _devices_lock:
+        sids = [sid for sid, (user, _) in _staff.items() if user in user_ids]
+    for sid in sids:
+        socketio.server.disconnect(sid, namespace="/")

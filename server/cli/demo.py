@@ -2,6 +2,16 @@
 
 Phường Tân Định (Hồ Chí Minh City) is one of the wards formed on 1 July 2025 by merging
 former wards; its centre here has six counters whose services overlap, as real ones do.
+
+Unlike every other write, it puts its rows in the caller's session directly rather than
+through the admin use cases, on purpose: it is the fixture the tests and benchmarks build
+inside their own transaction (tests/province.py, bench/history.py copies its layout), each
+use case would commit and publish on its own; it renews every password and its own devices'
+tokens at once, which no screen does (a device only ever gets a token by pairing); and
+setting up a demonstration is not an administrator's change the audit log should show.
+That is also how it knows its own devices: an administrator's every change to a device
+(registering, pairing, renaming, revoking, pairing again) is in the audit log, so a device
+with an entry there is the administrator's, and the demo leaves it alone.
 """
 
 from __future__ import annotations
@@ -13,7 +23,15 @@ from datetime import time
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.adapters.db.models import Counter, CounterService, Device, Service, Site, User
+from server.adapters.db.models import (
+    AuditEntry,
+    Counter,
+    CounterService,
+    Device,
+    Service,
+    Site,
+    User,
+)
 from server.domain.roles import DeviceKind, Role
 from server.services.credentials import hash_password, new_device_token, token_hash
 
@@ -46,6 +64,13 @@ COUNTERS = {
     6: ("Kinh doanh - Trả kết quả", ["KD", "TKQ"], ["DD"]),
 }
 
+# The screens the demo sets up itself, by kind and name.
+DEMO_DEVICES = {
+    DeviceKind.KIOSK: "Kiosk sảnh chính",
+    DeviceKind.BOARD: "Màn hình sảnh chính",
+    DeviceKind.RATING: "Máy đánh giá quầy 1",
+}
+
 CLERKS = [
     ("canbo1", "Nguyễn Thị Hồng", [1, 2]),
     ("canbo2", "Trần Văn Minh", [2, 3]),
@@ -67,12 +92,14 @@ class DemoCredentials:
 
 
 def create_demo_centre(session: Session) -> DemoCredentials:
-    """Create the demo centre if missing; (re)issue its passwords and device tokens.
+    """Create the demo centre if missing; (re)issue its passwords and its own devices'
+    tokens (`device_tokens` has a kind only if the demo still has a device of that kind).
 
     Fresh random credentials on every run: nothing guessable is ever left in a database,
-    and nothing secret lives in the repository.
+    and nothing secret lives in the repository. A device an administrator registered,
+    paired, revoked or changed is never touched (see `own_devices`).
     """
-    site = session.scalars(select(Site).where(Site.code == SITE_CODE)).first()
+    site = _demo_site(session)
     if site is None:
         site = _build(session)
     _add_rating_tablet(session, site)
@@ -82,11 +109,36 @@ def create_demo_centre(session: Session) -> DemoCredentials:
         password = secrets.token_urlsafe(6)
         user.password_hash = hash_password(password)
         creds.passwords[user.username] = password
-    for device in session.scalars(select(Device).where(Device.site_id == site.id)):
+    for device in own_devices(session, site):
         token = new_device_token()
         device.token_hash = token_hash(token)
         creds.device_tokens[device.kind] = token
     return creds
+
+
+def own_devices(session: Session, site: Site) -> list[Device]:
+    """The demo's devices at its site that no administrator has touched: in service, named
+    as the demo names them, and with no audit entry (every administrative change to a device
+    writes one, from the screens and the command line alike). A kiosk an administrator
+    paired there, or the demo's kiosk they revoked or paired again, keeps its token."""
+    touched = select(AuditEntry.entity_id).where(
+        AuditEntry.entity == "device", AuditEntry.entity_id.is_not(None)
+    )
+    devices = session.scalars(
+        select(Device)
+        .where(Device.site_id == site.id, Device.active.is_(True), Device.id.not_in(touched))
+        .order_by(Device.id)
+    )
+    return [d for d in devices if DEMO_DEVICES.get(DeviceKind(d.kind)) == d.name]
+
+
+def _demo_site(session: Session) -> Site | None:
+    """The demo's site: by its code, or, if an admin renamed the code, the demo manager's."""
+    site = session.scalars(select(Site).where(Site.code == SITE_CODE)).first()
+    if site is not None:
+        return site
+    manager = session.scalars(select(User).where(User.username == "quanly")).first()
+    return manager.sites[0] if manager is not None and manager.sites else None
 
 
 def _add_rating_tablet(session: Session, site: Site) -> None:
@@ -100,7 +152,7 @@ def _add_rating_tablet(session: Session, site: Site) -> None:
             Device(
                 site_id=site.id,
                 kind=DeviceKind.RATING,
-                name="Máy đánh giá quầy 1",
+                name=DEMO_DEVICES[DeviceKind.RATING],
                 token_hash=token_hash(new_device_token()),
                 counter_id=counter.id,
             )
@@ -195,10 +247,8 @@ def _build(session: Session) -> Site:
                 counters=[counters[n] for n in numbers],
             )
         )
-    for kind, name in (
-        (DeviceKind.KIOSK, "Kiosk sảnh chính"),
-        (DeviceKind.BOARD, "Màn hình sảnh chính"),
-    ):
+    for kind in (DeviceKind.KIOSK, DeviceKind.BOARD):
+        name = DEMO_DEVICES[kind]
         session.add(
             Device(site_id=site.id, kind=kind, name=name, token_hash=token_hash(new_device_token()))
         )

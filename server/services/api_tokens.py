@@ -22,7 +22,7 @@ from server.adapters.db.models import ApiToken, Site, User
 from server.domain.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from server.services import audit
 from server.services.access import get_site
-from server.services.admin import MAX_NAME, require_admin
+from server.services.admin.common import MAX_NAME, require_admin
 from server.services.credentials import token_hash
 from server.services.unit_of_work import UnitOfWork
 

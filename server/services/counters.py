@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from server.adapters.db.models import Counter
 from server.domain.errors import CounterBusy, InvalidInput
@@ -38,6 +42,7 @@ def _set_state(
     counter.pause_reason = reason
     counter.clerk_id = clerk_id
     counter.state_changed_at = uow.clock()
+    counter.clerk_away_since = None
     uow.record(
         Change(
             site_id=counter.site_id,
@@ -54,6 +59,13 @@ def open_counter(uow: UnitOfWork, counter_id: int, user_id: int) -> CounterStatu
     """The clerk sits down at the counter (or comes back from a pause): it may call again."""
     with uow:
         counter = counter_for_user(uow.session, counter_id, user_id, lock=True)
+        # One open counter per clerk: opening another ("đổi quầy") pauses the one they left
+        # rather than refusing, since that one's screen may already be closed or out of
+        # reach; its called citizen stays on it and the board shows it paused.
+        for other in _open_counters_of(uow.session, user_id):
+            if other.id != counter.id:
+                moved = f"Cán bộ đã chuyển sang quầy số {counter.number}"
+                _set_state(uow, other, CounterState.PAUSED, moved, user_id)
         result = _set_state(uow, counter, CounterState.OPEN, "", user_id)
         uow.commit()
     return result
@@ -95,3 +107,68 @@ def close_counter(uow: UnitOfWork, counter_id: int, user_id: int) -> CounterStat
         result = _set_state(uow, counter, CounterState.CLOSED, "", None)
         uow.commit()
     return result
+
+
+def _open_counters_of(session: Session, user_id: int) -> list[Counter]:
+    return list(
+        session.scalars(
+            select(Counter)
+            .where(Counter.clerk_id == user_id, Counter.state == CounterState.OPEN)
+            .order_by(Counter.id)
+            .with_for_update()
+        )
+    )
+
+
+def leave_counters(uow: UnitOfWork, user_id: int) -> int:
+    """The clerk signs out: each counter they hold open pauses (a called citizen stays on it
+    and can still be finished when someone comes back), so nobody new is called to an empty
+    desk. Returns how many counters paused."""
+    with uow:
+        held = _open_counters_of(uow.session, user_id)
+        for counter in held:
+            _set_state(uow, counter, CounterState.PAUSED, "Cán bộ đã đăng xuất", user_id)
+        uow.commit()
+    return len(held)
+
+
+def clerk_left_screen(uow: UnitOfWork, counter_id: int, user_id: int) -> None:
+    """The clerk's screen of this counter disconnected: start the absence clock (only for an
+    open counter held by this clerk; a blip that reconnects stops it, see clerk_back)."""
+    with uow:
+        counter = uow.session.get(Counter, counter_id, with_for_update=True)
+        if (
+            counter is not None
+            and counter.clerk_id == user_id
+            and counter.state == CounterState.OPEN
+            and counter.clerk_away_since is None
+        ):
+            counter.clerk_away_since = uow.clock()
+        uow.commit()
+
+
+def clerk_back(uow: UnitOfWork, counter_id: int, user_id: int) -> None:
+    """The clerk's screen of this counter connected (again): they are there."""
+    with uow:
+        counter = uow.session.get(Counter, counter_id, with_for_update=True)
+        if counter is not None and counter.clerk_id == user_id:
+            counter.clerk_away_since = None
+        uow.commit()
+
+
+def pause_absent(uow: UnitOfWork, minutes: float) -> int:
+    """Pause each open counter whose clerk's screen has been gone for `minutes` or more (the
+    sweeper's chore). Returns how many counters paused."""
+    with uow:
+        limit = uow.clock() - timedelta(minutes=minutes)
+        gone = uow.session.scalars(
+            select(Counter)
+            .where(Counter.state == CounterState.OPEN, Counter.clerk_away_since <= limit)
+            .order_by(Counter.id)
+            .with_for_update()
+        ).all()
+        reason = f"Cán bộ vắng mặt quá {minutes:g} phút"
+        for counter in gone:
+            _set_state(uow, counter, CounterState.PAUSED, reason, counter.clerk_id)
+        uow.commit()
+    return len(gone)

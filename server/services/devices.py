@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from kiosk.printer_url import BadPrinterUrl, parse_printer_url
+from kiosk.printer_url import BadPrinterUrl, check_device_printer, parse_printer_url
 from server.adapters.db.models import Counter, Device
 from server.adapters.printing.escpos import check_printer_url
 from server.domain.errors import InvalidInput, NotFound, Unauthorized
@@ -26,7 +26,7 @@ from server.domain.printing import PrinterStatus, PrintMode
 from server.domain.roles import DeviceKind
 from server.services import audit
 from server.services.access import get_site
-from server.services.admin import MAX_NAME, assign, config_change, require_admin
+from server.services.admin.common import MAX_NAME, Actor, assign, config_change, require_admin
 from server.services.credentials import new_device_token, token_hash
 from server.services.unit_of_work import UnitOfWork
 
@@ -142,14 +142,16 @@ def _checked_printer(kind: DeviceKind, printer_url: str, mode: PrintMode) -> str
             f"The printer URL is longer than {MAX_PRINTER_URL} characters.",
         )
     try:
-        check_printer_url(parse_printer_url(printer_url), mode)
+        url = parse_printer_url(printer_url)
+        check_device_printer(url)  # issue 18: never /etc/passwd nor 169.254.169.254
+        check_printer_url(url, mode)
     except BadPrinterUrl as error:
         raise InvalidInput(error.message_vi, error.message_en) from error
     return printer_url
 
 
 def create_device(
-    uow: UnitOfWork, actor_id: int, site_id: int, kind: DeviceKind, data: DeviceSettings
+    uow: UnitOfWork, actor_id: Actor, site_id: int, kind: DeviceKind, data: DeviceSettings
 ) -> PairingCode:
     """Register a screen and return its pairing code, shown once to the admin."""
     name = _name(data.name)
@@ -192,7 +194,7 @@ def create_device(
 
 
 def update_device(
-    uow: UnitOfWork, actor_id: int, device_id: int, data: DeviceSettings
+    uow: UnitOfWork, actor_id: Actor, device_id: int, data: DeviceSettings
 ) -> tuple[int | None, int | None]:
     """Rename a device, move a rating tablet to another counter, or change a kiosk's
     printer (whose status is then unknown until it prints or its agent reports). Returns
@@ -235,7 +237,7 @@ def update_device(
     return moved
 
 
-def revoke_device(uow: UnitOfWork, actor_id: int, device_id: int) -> None:
+def revoke_device(uow: UnitOfWork, actor_id: Actor, device_id: int) -> None:
     """Take a device out of service (stolen, broken, replaced): its token and any pending
     pairing code stop working at once. Re-pairing brings it back."""
     with uow:
@@ -260,7 +262,7 @@ def revoke_device(uow: UnitOfWork, actor_id: int, device_id: int) -> None:
         uow.commit()
 
 
-def repair_device(uow: UnitOfWork, actor_id: int, device_id: int) -> PairingCode:
+def repair_device(uow: UnitOfWork, actor_id: Actor, device_id: int) -> PairingCode:
     """A new pairing code for a device (a screen replaced, a browser reset, a revoked
     device brought back); its old token stops working at once."""
     with uow:
@@ -322,3 +324,22 @@ def pair_device(uow: UnitOfWork, code: str) -> PairedDevice:
         config_change(uow, device.site_id, "device", device.id, counter_id=device.counter_id)
         uow.commit()
     return paired
+
+
+def device_seen(uow: UnitOfWork, device_id: int) -> None:
+    """Note that the device connected now (the admin's list shows when each screen was
+    last seen). No audit entry and no change: it is the screen's own heartbeat."""
+    with uow:
+        uow.session.execute(
+            update(Device).where(Device.id == device_id).values(last_seen_at=uow.clock())
+        )
+        uow.commit()
+
+
+def all_devices(session: Session) -> list[Device]:
+    """Every registered device, site by site."""
+    return list(session.scalars(select(Device).order_by(Device.site_id, Device.id)))
+
+
+def find_device(session: Session, device_id: int) -> Device | None:
+    return session.get(Device, device_id)

@@ -2,10 +2,15 @@
 open cleanly in Excel and LibreOffice.
 
 Headers are in Vietnamese (the English of each is kept beside it, for screens); days and
-times are the site's local ones; numbers stay numbers. Text that a spreadsheet would take
-for a formula (a service named "=HYPERLINK(…)") is neutralised: a leading apostrophe in
-CSV, a plain string cell in XLSX. No Flask here: the views stream or send what these
-functions return.
+times are the site's local ones; numbers stay numbers. A CSV is written for the Excel that
+will open it with a double click: Excel splits and reads a CSV by the computer's regional
+settings, which in Vietnam are a semicolon between fields and a decimal comma (4,5), so
+that is the default (VIETNAMESE); an English page gets commas and decimal points
+(INTERNATIONAL). XLSX cells are real numbers, shown in each reader's own way.
+
+Text that a spreadsheet would take for a formula (a service named "=HYPERLINK(…)") is
+neutralised: a leading apostrophe in CSV, a plain string cell in XLSX. No Flask here: the
+views stream or send what these functions return.
 """
 
 from __future__ import annotations
@@ -54,6 +59,17 @@ class Kind(StrEnum):
     COUNT = "count"
     MINUTES = "minutes"
     PERCENT = "percent"
+
+
+class CsvStyle(NamedTuple):
+    """How a CSV separates its fields and writes a decimal number."""
+
+    delimiter: str
+    decimal: str
+
+
+VIETNAMESE = CsvStyle(";", ",")
+INTERNATIONAL = CsvStyle(",", ".")
 
 
 class Column(NamedTuple):
@@ -179,7 +195,7 @@ def _figure_row(section: str, figure: Figure) -> list[Value]:
     ]
 
 
-def _csv_value(value: Value, kind: Kind) -> str | int | float:
+def _csv_value(value: Value, kind: Kind, style: CsvStyle) -> str | int:
     if value is None:
         return ""
     if isinstance(value, str):
@@ -189,26 +205,32 @@ def _csv_value(value: Value, kind: Kind) -> str | int | float:
     if isinstance(value, date):
         return value.strftime(DAY_FORMAT)
     if kind is Kind.PERCENT:
-        return round(value * 100, 2)
+        value = round(value * 100, 2)
+    if isinstance(value, float):
+        return str(value).replace(".", style.decimal)
     return value
 
 
-def _csv_row(values: Sequence[Value], columns: Sequence[Column]) -> list[str | int | float]:
-    return [_csv_value(value, column.kind) for value, column in zip(values, columns, strict=True)]
+def _csv_row(
+    values: Sequence[Value], columns: Sequence[Column], style: CsvStyle
+) -> list[str | int]:
+    return [
+        _csv_value(value, column.kind, style) for value, column in zip(values, columns, strict=True)
+    ]
 
 
-def report_csv(report: Report) -> bytes:
+def report_csv(report: Report, style: CsvStyle = VIETNAMESE) -> bytes:
     """The report as one CSV file (UTF-8 with BOM, CRLF): a title line, then each section
     as a title line, a Vietnamese header row and its lines, an empty line between tables."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csv.writer(buffer, delimiter=style.delimiter, lineterminator="\r\n")
     writer.writerow([neutralise(_title("Báo cáo", report.site_names, report.first, report.last))])
     for name, title_vi, _title_en, figures in report.sections:
         writer.writerow([])
         writer.writerow([title_vi])
         writer.writerow([column.vi for column in REPORT_COLUMNS])
         for figure in figures:
-            writer.writerow(_csv_row(_figure_row(name, figure), REPORT_COLUMNS))
+            writer.writerow(_csv_row(_figure_row(name, figure), REPORT_COLUMNS, style))
     return (BOM + buffer.getvalue()).encode("utf-8")
 
 
@@ -403,16 +425,18 @@ def _rows(session: Session, query: Executable) -> Iterator[list[Value]]:
         ]
 
 
-def _csv_stream(rows: Iterable[list[Value]], columns: Sequence[Column]) -> Iterator[bytes]:
+def _csv_stream(
+    rows: Iterable[list[Value]], columns: Sequence[Column], style: CsvStyle
+) -> Iterator[bytes]:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csv.writer(buffer, delimiter=style.delimiter, lineterminator="\r\n")
     buffer.write(BOM)
     writer.writerow([column.vi for column in columns])
     yield buffer.getvalue().encode("utf-8")
     buffer.seek(0)
     buffer.truncate()
     for count, row in enumerate(rows, 1):
-        writer.writerow(_csv_row(row, columns))
+        writer.writerow(_csv_row(row, columns, style))
         if count % CSV_CHUNK_ROWS == 0:
             yield buffer.getvalue().encode("utf-8")
             buffer.seek(0)
@@ -422,12 +446,16 @@ def _csv_stream(rows: Iterable[list[Value]], columns: Sequence[Column]) -> Itera
 
 
 def tickets_csv(
-    session: Session, site_ids: Sequence[int], first: date, last: date
+    session: Session,
+    site_ids: Sequence[int],
+    first: date,
+    last: date,
+    style: CsvStyle = VIETNAMESE,
 ) -> Iterator[bytes]:
     """The ticket list as CSV (UTF-8 with BOM, CRLF), in chunks of a thousand rows for a
     streaming response; the header comes first, before any ticket is read. The range is
     checked at once; keep the session open until the iterator is exhausted."""
-    return _csv_stream(ticket_rows(session, site_ids, first, last), TICKET_COLUMNS)
+    return _csv_stream(ticket_rows(session, site_ids, first, last), TICKET_COLUMNS, style)
 
 
 def tickets_xlsx(session: Session, site_ids: Sequence[int], first: date, last: date) -> bytes:

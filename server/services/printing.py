@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kiosk.printer_url import BadPrinterUrl, parse_printer_url
+from kiosk.printer_url import BadPrinterUrl, PrinterUrl, check_device_printer, parse_printer_url
+from kiosk.printers import profile_width
 from server.adapters.db.models import Device, PrintJob, Site, Ticket
 from server.adapters.printing.escpos import check_printer_url
 from server.adapters.printing.ticket_layout import TicketContent
@@ -36,7 +37,7 @@ from server.domain.selection import people_ahead
 from server.domain.tickets import OPEN_STATUSES, PRIORITY_LABELS, TicketStatus
 from server.services.access import get_site, get_user, may_handle_ticket, site_zone
 from server.services.changes import Change
-from server.services.tickets import candidate, estimate_for
+from server.services.tickets import IssuedTicket, candidate, estimate_for
 from server.services.unit_of_work import UnitOfWork
 
 Link = Callable[[str], str]  # a ticket's phone token -> the address its QR code encodes
@@ -45,6 +46,8 @@ MAX_DETAIL = 300
 TEST_NUMBER = "A000"
 TEST_SERVICE = "IN THỬ – Test print"
 TEST_CLOSING = "Bản in thử, không dùng để xếp hàng"
+# A job neither printed nor failed after this long died with its printer mid-way.
+STUCK_JOB = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,9 @@ class PrintOrder:
     status: PrintJobStatus
     printer_status: PrinterStatus
     error: str = ""
+    # The printer's state is not known (its last job failed or died, or it never printed):
+    # the job starts by bringing it back to a known state (escpos.recovery).
+    recover: bool = False
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,7 @@ class PrinterSettings:
     printer_url: str
     mode: PrintMode
     width: int
+    warnings: tuple[str, ...] = ()
 
 
 # -- reading ------------------------------------------------------------------------------
@@ -128,14 +135,16 @@ def preview(
     return ticket_content(session, ticket, link), width
 
 
-def printer_message(status: PrinterStatus, detail: str = "") -> dict[str, Any]:
+def printer_message(status: PrinterStatus) -> dict[str, Any]:
+    """What a kiosk and the hall are told of a printer: its status in words, in both
+    languages. The technical detail (a Python error's text) stays in the log and the
+    database: it means nothing to a citizen or a manager."""
     vi, en = PRINTER_STATUS_LABELS[status]
     return {
         "printer_status": status.value,
         "fault": status.is_fault,
         "message": vi,
         "message_en": en,
-        "detail": detail,
     }
 
 
@@ -162,7 +171,7 @@ def printers(session: Session, site_id: int) -> list[dict[str, Any]]:
                 "width": device.printer_width,
                 "printed_by": "server" if by_server else "agent",
                 "agent_connected": None if by_server else device.agent_sid is not None,
-                **printer_message(PrinterStatus(device.printer_status), device.printer_detail),
+                **printer_message(PrinterStatus(device.printer_status)),
                 "since": _iso(device.printer_status_at),
                 "last_job": None
                 if last is None
@@ -247,7 +256,7 @@ def _job_change(uow: UnitOfWork, job: PrintJob, device: Device, number: str | No
                 "ticket_id": job.ticket_id,
                 "number": number,
                 "status": job.status,
-                **printer_message(PrinterStatus(device.printer_status), device.printer_detail),
+                **printer_message(PrinterStatus(device.printer_status)),
             },
         )
     )
@@ -344,6 +353,7 @@ def _queue(
                 # Nobody to print it: fail now, so the kiosk shows the number on its screen.
                 status, error = PrintJobStatus.FAILED, "print agent not connected"
                 _set_status(uow, device, PrinterStatus.OFFLINE, error, now)
+    recover = _state_unknown(uow.session, device, now)
     job = PrintJob(
         site_id=device.site_id,
         device_id=device.id,
@@ -370,25 +380,49 @@ def _queue(
         status=status,
         printer_status=PrinterStatus(device.printer_status),
         error=error,
+        recover=recover,
     )
 
 
-def print_ticket(uow: UnitOfWork, device_id: int, ticket_id: int, link: Link) -> PrintOrder | None:
+def _state_unknown(session: Session, device: Device, now: datetime) -> bool:
+    """Whether the kiosk's printer may have been left mid-job: its last job failed (it
+    may have been cut short inside an image), or died unfinished, or it never printed
+    here. A job still being printed does not count: it is finishing now."""
+    last = session.scalars(
+        select(PrintJob).where(PrintJob.device_id == device.id).order_by(PrintJob.id.desc())
+    ).first()
+    if last is None or last.status == PrintJobStatus.FAILED:
+        return True
+    if last.status == PrintJobStatus.PRINTED:
+        return False
+    return last.created_at < now - STUCK_JOB
+
+
+def print_ticket(
+    uow: UnitOfWork, device_id: int, issued: IssuedTicket, link: Link
+) -> PrintOrder | None:
     """Queue the paper of a ticket just issued at a kiosk; None if the kiosk has no printer
     (its screen shows the number, as always). Callers that already know the kiosk has no
     printer (its token says so) need not call it: issuing stays as fast as without
-    printing."""
+    printing. The paper says what issuing computed a moment ago (people ahead, estimate):
+    the queue is not read again."""
     with uow:
         session = uow.session
         device = _kiosk(session, device_id)
         if not device.printer_url:
             return None
-        ticket = session.get(Ticket, ticket_id)
-        if ticket is None or ticket.site_id != device.site_id:
-            raise NotFound(f"Không có số mã {ticket_id}.", f"There is no ticket {ticket_id}.")
-        order = _queue(
-            uow, device, ticket_content(session, ticket, link), PrintJobKind.TICKET, ticket.id, None
+        site = get_site(session, device.site_id)
+        content = TicketContent(
+            centre=site.name,
+            service=issued.service_name_vi,
+            number=issued.number,
+            issued_at=issued.issued_at.astimezone(site_zone(site)),
+            phone_url=link(issued.token),
+            people_ahead=issued.people_ahead,
+            estimated_wait_minutes=issued.estimated_wait_minutes,
+            priority=PRIORITY_LABELS[issued.priority][0] if issued.priority else None,
         )
+        order = _queue(uow, device, content, PrintJobKind.TICKET, issued.ticket_id, None)
         uow.commit()
     return order
 
@@ -496,7 +530,10 @@ def expire_unanswered_job(uow: UnitOfWork, job_id: int) -> bool:
         job.status = PrintJobStatus.FAILED
         job.error = "no answer from the print agent"
         job.finished_at = now
-        _set_status(uow, device, PrinterStatus.OFFLINE, job.error, now)
+        if device.agent_sid is None:
+            _set_status(uow, device, PrinterStatus.OFFLINE, job.error, now)
+        # Otherwise the agent is there and will say how its printer is (its own deadline
+        # is shorter than this one): no false "offline" meanwhile.
         ticket = session.get(Ticket, job.ticket_id) if job.ticket_id else None
         _job_change(uow, job, device, ticket.number if ticket else None)
         uow.commit()
@@ -514,7 +551,9 @@ def set_printer(
     mode: PrintMode | None = None,
 ) -> PrinterSettings:
     """Give a kiosk its printer (an empty URL: none). A new printer's status is unknown
-    until it prints or its agent reports."""
+    until it prints or its agent reports. Without a width, a printer profile that knows
+    its printer's (TM-T88V: 512 dots) gives it; a width that disagrees with the profile is
+    kept (the installer may know better) with a warning."""
     printer_url = printer_url.strip()
     if width is not None and not valid_width(width):
         raise InvalidInput(
@@ -524,22 +563,40 @@ def set_printer(
     with uow:
         device = _kiosk(uow.session, device_id)
         mode = mode or PrintMode(device.printer_mode)
-        if printer_url:
-            _check_url(printer_url, mode)
+        profile_dots = _check_url(printer_url, mode) if printer_url else None
         device.printer_url = printer_url
         device.printer_mode = mode
         if width is not None:
             device.printer_width = width
+        elif profile_dots is not None and valid_width(profile_dots):
+            device.printer_width = profile_dots
+        warnings: tuple[str, ...] = ()
+        if profile_dots is not None and device.printer_width != profile_dots:
+            warnings = (_width_warning(printer_url, profile_dots, device.printer_width),)
         _set_status(uow, device, PrinterStatus.UNKNOWN, "", uow.clock())
         result = PrinterSettings(
-            device.id, device.name, device.printer_url, mode, device.printer_width
+            device.id, device.name, device.printer_url, mode, device.printer_width, warnings
         )
         uow.commit()
     return result
 
 
-def _check_url(text: str, mode: PrintMode) -> None:
+def _check_url(text: str, mode: PrintMode) -> int | None:
+    """Check a printer URL; the width in dots its profile knows, if it knows one."""
     try:
-        check_printer_url(parse_printer_url(text), mode)
+        url: PrinterUrl = parse_printer_url(text)
+        check_device_printer(url)  # issue 18: never /etc/passwd nor 169.254.169.254
+        check_printer_url(url, mode)
     except BadPrinterUrl as error:
         raise InvalidInput(error.message_vi, error.message_en) from error
+    return profile_width(url)
+
+
+def _width_warning(printer_url: str, profile_dots: int, width: int) -> str:
+    profile = parse_printer_url(printer_url).profile
+    return (
+        f"Hồ sơ máy in {profile} in {profile_dots} điểm mỗi dòng, khổ đã đặt là {width}: "
+        f"phần bên phải vé có thể bị mất. / The printer profile {profile} prints "
+        f"{profile_dots} dots a line, the width set is {width}: the right of the ticket "
+        "may be lost."
+    )

@@ -7,23 +7,40 @@ sequence. The site's sequence number is read first, so the data is at least as n
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from server.adapters.db.models import Counter, Service, Site, Ticket, TicketEvent, User
+from server.adapters.db.models import (
+    Counter,
+    Service,
+    Site,
+    Ticket,
+    TicketEvent,
+    TicketSequence,
+    User,
+)
 from server.domain.errors import NotFound
+from server.domain.issuing import not_issuing
 from server.domain.numbering import local_day
 from server.domain.selection import calling_order, people_ahead
-from server.domain.tickets import PRIORITY_LABELS, Action, TicketStatus
-from server.services import printing
+from server.domain.tickets import PRIORITY_LABELS, Action, Priority, TicketStatus
+from server.services import printing, reception
 from server.services.access import active_ticket, get_site, open_ticket_by_token, site_zone
 from server.services.counters import public_counter
-from server.services.tickets import candidate, estimate_for, public_ticket
+from server.services.tickets import (
+    candidate,
+    estimate_for,
+    open_counter_count,
+    public_ticket,
+    service_issuing_hours,
+)
 
 RECENT_CALLS = 10
+# The hall warns of a citizen called this long ago who has not come to the counter.
+CALLED_ALERT_MINUTES = 5
 # Enough to count everyone past a target in a busy hall; the longest waits come first.
 MANAGER_WAITING_LIST = 500
 
@@ -129,6 +146,8 @@ def board(session: Session, site_id: int, now: datetime) -> dict[str, Any]:
                 "service_name_en": ticket.service.name_en,
                 "at": iso(event.at),
                 "recall": event.kind == Action.RECALL,
+                # The ticket's state now: the board shows a call only while it is open.
+                "status": str(ticket.status),
             }
             for event, ticket, counter in calls
         ],
@@ -140,14 +159,47 @@ def _local_midnight(site: Site, now: datetime) -> datetime:
     return datetime.combine(local_day(now, site_zone(site)), time(0), tzinfo=site_zone(site))
 
 
-def kiosk(session: Session, site_id: int) -> dict[str, Any]:
-    """The kiosk's buttons: active services with their queue, and the priority categories."""
+def kiosk(session: Session, site_id: int, now: datetime) -> dict[str, Any]:
+    """The kiosk's buttons: active services with their queue and whether they give a number
+    now (by the centre's clock, `now`: a service full for the day, past its issuing hours or
+    with the site closed says so on its button), and the priority categories.
+    `next_change_at` is the next moment a button may change by the clock alone."""
     seq = _seq(session, site_id)
     site = get_site(session, site_id)
+    zone = site_zone(site)
+    local = now.astimezone(zone)
+    issued = dict(
+        session.execute(
+            select(TicketSequence.service_id, TicketSequence.last_value).where(
+                TicketSequence.site_id == site.id, TicketSequence.day == local.date()
+            )
+        ).all()
+    )
+    services = _services_with_queue(session, site, active_only=True)
+    by_id = {s.id: s for s in site.services}
+    boundaries = {site.opens_at, site.closes_at}
+    for entry in services:
+        service = by_id[entry["id"]]
+        hours = service_issuing_hours(site, service)
+        boundaries |= {hours.start, hours.end}
+        why = not_issuing(hours, local.time(), issued.get(service.id, 0), service.daily_cap)
+        entry["issuing"] = {
+            "open": why is None,
+            "reason": None if why is None else str(why),
+            "from": f"{hours.start:%H:%M}",
+            "until": f"{hours.end:%H:%M}",
+        }
+    later = sorted(b for b in boundaries if b > local.time())
+    next_change = (
+        datetime.combine(local.date(), later[0], tzinfo=zone)
+        if later
+        else datetime.combine(local.date() + timedelta(days=1), time(0), tzinfo=zone)
+    )
     return {
         "seq": seq,
         "site": _site_info(site),
-        "services": _services_with_queue(session, site, active_only=True),
+        "services": services,
+        "next_change_at": iso(next_change),
         "priorities": [
             {"code": str(code), "name_vi": vi, "name_en": en}
             for code, (vi, en) in PRIORITY_LABELS.items()
@@ -172,6 +224,9 @@ def ticket(session: Session, token: str) -> dict[str, Any]:
         ahead = people_ahead(candidate(current), (candidate(t) for t in waiting))
         estimate = estimate_for(session, current.service, ahead)
     counter_number = current.counter.number if current.counter is not None else None
+    source = (
+        session.get(Ticket, current.transferred_from_id) if current.transferred_from_id else None
+    )
     return {
         "seq": seq,
         "site": _site_info(site),
@@ -180,6 +235,13 @@ def ticket(session: Session, token: str) -> dict[str, Any]:
             "issued_at": iso(current.queued_at),
             "people_ahead": ahead,
             "estimated_wait_minutes": estimate,
+            # A transfer keeps the number: the page says to which service it moved from where.
+            "transferred_from": None
+            if source is None
+            else {
+                "service_name_vi": source.service.name_vi,
+                "service_name_en": source.service.name_en,
+            },
         },
     }
 
@@ -209,6 +271,8 @@ def counter(session: Session, counter_id: int, now: datetime) -> dict[str, Any]:
         )
     )
     clerk = session.get(User, row.clerk_id) if row.clerk_id else None
+    current = active_ticket(session, row)
+    moves = _transfers(session, [*ordered, *([current] if current else [])])
     return {
         "seq": seq,
         "site": _site_info(row.site),
@@ -221,16 +285,56 @@ def counter(session: Session, counter_id: int, now: datetime) -> dict[str, Any]:
             ],
             "served_today": served_today or 0,
         },
-        "current": _current_at(session, row),
-        "waiting": [
-            {
-                **public_ticket(t),
-                "queued_at": iso(t.queued_at),
-                "priority_category": t.priority,
-            }
-            for t in ordered
-        ],
+        "current": None
+        if current is None
+        else {
+            **public_ticket(current, row.number),
+            "called_at": iso(current.called_at),
+            "started_at": iso(current.started_at),
+            **_for_clerk(current, moves),
+        },
+        "waiting": [{**public_ticket(t), **_for_clerk(t, moves)} for t in ordered],
         "transfer_to": [_service_info(s) for s in row.site.services if s.active],
+        "printers": reception.printer_list(session, row.site_id),
+        # The clerk's own clock may be off: minutes waited are counted from the server's.
+        "now": iso(now),
+    }
+
+
+def _for_clerk(ticket: Ticket, moves: dict[int, dict[str, Any]]) -> dict[str, Any]:
+    """What the clerk sees of a ticket beyond the hall's view: its priority category by
+    name (as printed on the paper), and where it was transferred from, with the note."""
+    names = PRIORITY_LABELS.get(Priority(ticket.priority)) if ticket.priority else None
+    return {
+        "queued_at": iso(ticket.queued_at),
+        "priority_category": ticket.priority,
+        "priority_name_vi": names[0] if names else None,
+        "priority_name_en": names[1] if names else None,
+        "device_id": ticket.device_id,
+        "transferred_from": moves.get(ticket.transferred_from_id or 0),
+    }
+
+
+def _transfers(session: Session, tickets: list[Ticket]) -> dict[int, dict[str, Any]]:
+    """For each ticket these were transferred from (by its id): its service, the counter
+    that transferred it, and the clerk's note, read from the transfer's event."""
+    sources = [t.transferred_from_id for t in tickets if t.transferred_from_id is not None]
+    if not sources:
+        return {}
+    rows = session.execute(
+        select(Ticket, TicketEvent.detail, Counter.number)
+        .join(TicketEvent, TicketEvent.ticket_id == Ticket.id)
+        .outerjoin(Counter, Counter.id == TicketEvent.counter_id)
+        .where(Ticket.id.in_(sources), TicketEvent.kind == Action.TRANSFER)
+    ).all()
+    return {
+        source.id: {
+            "service_name_vi": source.service.name_vi,
+            "service_name_en": source.service.name_en,
+            "counter_number": counter_number,
+            "note": (detail or {}).get("note", ""),
+        }
+        for source, detail, counter_number in rows
     }
 
 
@@ -256,6 +360,7 @@ def manager(session: Session, site_id: int, now: datetime) -> dict[str, Any]:
         service["target_minutes"] = targets[service["id"]]
         service["oldest_queued_at"] = since[0] if since else None
         service["waiting_since"] = since[:MANAGER_WAITING_LIST]
+        service["open_counters"] = open_counter_count(session, service["id"])
     counters = []
     for c in site.counters:
         clerk = session.get(User, c.clerk_id) if c.clerk_id else None
@@ -275,4 +380,27 @@ def manager(session: Session, site_id: int, now: datetime) -> dict[str, Any]:
         "counters": counters,
         "services": services,
         "printers": printing.printers(session, site.id),
+        "today": _day_totals(session, site, now),
+        "called_alert_minutes": CALLED_ALERT_MINUTES,
+    }
+
+
+def _day_totals(session: Session, site: Site, now: datetime) -> dict[str, int | None]:
+    """The site's day so far: numbers issued (a transfer is not a new one), citizens served,
+    and the mean wait from taking the number to the first call, in whole seconds."""
+    today = local_day(now, site_zone(site))
+    rows = session.execute(
+        select(
+            Ticket.status, Ticket.queued_at, Ticket.first_called_at, Ticket.transferred_from_id
+        ).where(Ticket.site_id == site.id, Ticket.day == today)
+    ).all()
+    waits = [
+        (called - queued).total_seconds()
+        for _, queued, called, moved_from in rows
+        if called is not None and moved_from is None
+    ]
+    return {
+        "issued": sum(1 for row in rows if row.transferred_from_id is None),
+        "served": sum(1 for row in rows if row.status == TicketStatus.DONE),
+        "mean_wait_seconds": round(sum(waits) / len(waits)) if waits else None,
     }

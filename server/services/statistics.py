@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from server.adapters.db.models import (
     SERVICE_BINS,
@@ -62,6 +62,10 @@ RowKey = tuple[int, Period, date, Dimension, int]
 
 ADDITIVE = (*STAT_COUNTS, *WAIT_BINS, *SERVICE_BINS)
 MAX_REPORT_DAYS = 366 * 5
+# The days a report may cover: no ticket exists outside them, and beyond them the date
+# arithmetic of a report (a day after 9999-12-31, a local midnight before 0001-01-01 in
+# UTC) overflows.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
 
 
 # -- what a ticket adds -------------------------------------------------------------------
@@ -175,20 +179,25 @@ def add(
     figures: Figures,
     counter_id: int | None = None,
     clerk_id: int | None = None,
+    zone: ZoneInfo | None = None,
 ) -> None:
-    """Add one ticket's figures to its site, service, hour (and counter and clerk)."""
+    """Add one ticket's figures to its site, service, hour (and counter and clerk); the
+    site's time zone is read unless the caller knows it."""
     if not figures:
         return
-    site = session.get(Site, ticket.site_id)
-    assert site is not None
-    zone = ZoneInfo(site.timezone)
+    if zone is None:
+        site = session.get(Site, ticket.site_id)
+        assert site is not None
+        zone = ZoneInfo(site.timezone)
     _upsert(
         session, dialect, {key: figures for key in _row_keys(ticket, zone, counter_id, clerk_id)}
     )
 
 
-def ticket_issued(session: Session, dialect: str, ticket: Ticket) -> None:
-    add(session, dialect, ticket, issued_figures(ticket))
+def ticket_issued(
+    session: Session, dialect: str, ticket: Ticket, zone: ZoneInfo | None = None
+) -> None:
+    add(session, dialect, ticket, issued_figures(ticket), zone=zone)
 
 
 def ticket_first_called(session: Session, dialect: str, ticket: Ticket) -> None:
@@ -203,6 +212,28 @@ def ticket_ended(session: Session, dialect: str, ticket: Ticket) -> None:
 def ticket_rated(session: Session, dialect: str, ticket: Ticket, rating: TicketRating) -> None:
     figures = rating_figures(Rating(rating.rating))
     add(session, dialect, ticket, figures, rating.counter_id, rating.clerk_id)
+
+
+# What a rebuild reads of tickets and ratings: only the columns the figures need (anything
+# else raises), so that migration 0006, which rebuilds with this code, still runs on the
+# schema of its revision after later migrations add columns to these tables.
+READ_TICKET = load_only(
+    Ticket.site_id,
+    Ticket.service_id,
+    Ticket.day,
+    Ticket.status,
+    Ticket.issued_at,
+    Ticket.first_called_at,
+    Ticket.started_at,
+    Ticket.ended_at,
+    Ticket.transferred_from_id,
+    Ticket.counter_id,
+    Ticket.clerk_id,
+    raiseload=True,
+)
+READ_RATING = load_only(
+    TicketRating.rating, TicketRating.counter_id, TicketRating.clerk_id, raiseload=True
+)
 
 
 def _month_span(first: date, last: date) -> tuple[date, date]:
@@ -235,7 +266,7 @@ def rebuild(
             ticket_stats.c.start.between(first, last),
         )
     )
-    zones = {s.id: ZoneInfo(s.timezone) for s in session.scalars(select(Site))}
+    zones = {id_: ZoneInfo(zone) for id_, zone in session.execute(select(Site.id, Site.timezone))}
     targets = dict(session.execute(select(Service.id, Service.target_minutes)).all())
     rows: dict[RowKey, Tally[str]] = {}
     maxima: dict[RowKey, dict[str, int]] = {}
@@ -258,13 +289,18 @@ def rebuild(
 
     in_range = and_(Ticket.site_id.in_(site_ids), Ticket.day.between(first, last))
     count = 0
-    for ticket in session.scalars(select(Ticket).where(in_range).execution_options(yield_per=2000)):
+    tickets = select(Ticket).options(READ_TICKET).where(in_range)
+    for ticket in session.scalars(tickets.execution_options(yield_per=2000)):
         count += 1
         collect(ticket, issued_figures(ticket), None, None)
         people = (ticket.counter_id, ticket.clerk_id)
         collect(ticket, wait_figures(ticket, targets[ticket.service_id]), *people)
         collect(ticket, end_figures(ticket), *people)
-    rated = select(Ticket, TicketRating).join(TicketRating, TicketRating.ticket_id == Ticket.id)
+    rated = (
+        select(Ticket, TicketRating)
+        .options(READ_TICKET, READ_RATING)
+        .join(TicketRating, TicketRating.ticket_id == Ticket.id)
+    )
     for ticket, rating in session.execute(rated.where(in_range)):
         collect(ticket, rating_figures(Rating(rating.rating)), rating.counter_id, rating.clerk_id)
     session.expunge_all()
@@ -500,9 +536,19 @@ def _by_dimension(
     return found
 
 
+def check_days(first: date, last: date) -> None:
+    """InvalidInput unless both days lie between FIRST_DAY and LAST_DAY."""
+    if not (FIRST_DAY <= first <= LAST_DAY and FIRST_DAY <= last <= LAST_DAY):
+        raise InvalidInput(
+            f"Ngày phải trong khoảng {FIRST_DAY:%d/%m/%Y} đến {LAST_DAY:%d/%m/%Y}.",
+            f"Dates must lie between {FIRST_DAY.isoformat()} and {LAST_DAY.isoformat()}.",
+        )
+
+
 def report(session: Session, site_ids: Sequence[int] | None, first: date, last: date) -> Report:
     """The figures of some sites (None: every site) from `first` to `last`, both local days
     included."""
+    check_days(first, last)
     if last < first:
         raise InvalidInput(
             "Ngày kết thúc phải sau ngày bắt đầu.", "The end date must not be before the start."

@@ -2,19 +2,35 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
+from typing import cast
 
-from sqlalchemy import update
+from sqlalchemy import Table, bindparam, update
 from sqlalchemy.orm import Session
 
 from server.adapters.db.engine import Database
 from server.adapters.db.models import Site
 from server.services.changes import Change
 
+log = logging.getLogger(__name__)
+
+# Takes committed changes; the real one only queues them and publishes them in the
+# background (server/adapters/realtime.py), so that no request waits for its screens.
 Publisher = Callable[[Sequence[Change]], None]
 Clock = Callable[[], datetime]
+
+
+# Built once, compiled once: every use case that changes a site runs it.
+_SITES = cast(Table, Site.__table__)
+_NEXT_SEQ = (
+    update(_SITES)
+    .where(_SITES.c.id == bindparam("site_id"))
+    .values(event_seq=_SITES.c.event_seq + 1)
+    .returning(_SITES.c.event_seq)
+)
 
 
 def system_clock() -> datetime:
@@ -77,21 +93,21 @@ class UnitOfWork:
         self._changes.append(change)
 
     def commit(self) -> list[Change]:
-        """Stamp each site's changes with its next sequence number, commit, then publish."""
+        """Stamp each site's changes with its next sequence number, commit, then hand them
+        to the publisher. Publishing never fails the use case: it is committed, and the
+        screens resync from their snapshots."""
         session = self.session
         changes = self._changes
         for site_id in sorted({c.site_id for c in changes if c.site_wide}):
-            seq = session.execute(
-                update(Site)
-                .where(Site.id == site_id)
-                .values(event_seq=Site.event_seq + 1)
-                .returning(Site.event_seq)
-            ).scalar_one()
+            seq = session.connection().execute(_NEXT_SEQ, {"site_id": site_id}).scalar_one()
             for change in changes:
                 if change.site_id == site_id and change.site_wide:
                     change.seq = seq
         session.commit()
         self._changes = []
         if changes:
-            self.publish(changes)
+            try:
+                self.publish(changes)
+            except Exception:
+                log.exception("could not publish %d committed changes", len(changes))
         return changes

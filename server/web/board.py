@@ -9,11 +9,13 @@ from flask import Blueprint, abort, jsonify, render_template, request, send_file
 from werkzeug.wrappers import Response
 
 from server.adapters.voice import clip_path
-from server.domain.announce import announcement_clips, announcement_template
+from server.domain.announce import announcement_template
 from server.domain.roles import DeviceKind
 from server.runtime import runtime
-from server.services import snapshots
+from server.services import live_states
+from server.web.contract import contract, device
 from server.web.identity import request_device
+from server.web.schemas import BoardSnapshot
 
 bp = Blueprint("display", __name__)
 
@@ -30,23 +32,21 @@ def page() -> str:
 
 
 @bp.get("/api/board/snapshot")
+@contract(
+    "boardSnapshot",
+    "board",
+    "The waiting-room board: counters, recent calls, queues, the notice line.",
+    device(DeviceKind.BOARD),
+    answers={200: BoardSnapshot},
+    refusals=(401, 403),
+    descriptions={200: "The board's snapshot."},
+)
 def snapshot() -> Any:
-    device = request_device(DeviceKind.BOARD)
+    screen = request_device(DeviceKind.BOARD)
     rt = runtime()
     with rt.db.reading() as session:
-        board = snapshots.board(session, device.site_id, rt.clock())
-    for call in board["recent_calls"]:
-        call["clips"] = _clips(call["number"], call["counter_number"])
-    return jsonify(board)
-
-
-def _clips(number: str, counter_number: int) -> list[str]:
-    """The clips the board plays for a call; none (the call is only shown) for a number
-    the voice cannot read."""
-    try:
-        return announcement_clips(number, counter_number)
-    except ValueError:
-        return []
+        # The same as the board's live `state` (server/adapters/realtime.py).
+        return jsonify(live_states.board_state(session, screen.site_id, rt.clock()))
 
 
 @bp.get("/voice/<name>.wav")

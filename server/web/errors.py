@@ -9,10 +9,12 @@ that is logged.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError, StatementError
 from werkzeug.exceptions import HTTPException, TooManyRequests
 
 from server.domain.errors import DomainError, ErrorKind
@@ -37,6 +39,45 @@ HTTP_MESSAGES: dict[int, tuple[str, str]] = {
     415: ("Dữ liệu phải ở dạng JSON.", "The body must be JSON."),
     429: ("Quá nhiều yêu cầu, vui lòng thử lại sau.", "Too many requests, try again later."),
 }
+
+
+# What a page (not the API) says for the errors a person may meet while browsing.
+PAGE_MESSAGES: dict[int, tuple[str, str]] = {
+    400: ("Yêu cầu không hợp lệ.", "Bad request."),
+    403: ("Bạn không có quyền xem trang này.", "You may not see this page."),
+    404: ("Không tìm thấy trang này.", "This page does not exist."),
+    405: ("Trang này không nhận thao tác đó.", "This page does not take that action."),
+    413: ("Dữ liệu gửi lên quá lớn.", "The request body is too large."),
+}
+
+
+# When a write last failed for want of space (time.monotonic()): /healthz reports it for
+# WRITE_FAILURE_SECONDS, so that monitoring sees the disk is full while the kiosks do.
+WRITE_FAILURE_SECONDS = 60.0
+_last_write_failure: float | None = None
+
+FULL_MESSAGES = ("database or disk is full", "no space left on device", "disk full")
+
+
+def is_disk_full(error: OperationalError) -> bool:
+    """SQLite's SQLITE_FULL, PostgreSQL's DiskFull (53100), or the OS's ENOSPC."""
+    text = str(error.orig).lower()
+    return getattr(error.orig, "sqlstate", None) == "53100" or any(
+        words in text for words in FULL_MESSAGES
+    )
+
+
+def writes_failing() -> bool:
+    """Whether a write failed for want of space in the last WRITE_FAILURE_SECONDS."""
+    failed = _last_write_failure
+    return failed is not None and time.monotonic() - failed < WRITE_FAILURE_SECONDS
+
+
+DISK_FULL = (
+    "Máy chủ hết chỗ lưu trữ, tạm thời không ghi được. Vui lòng báo cán bộ kỹ thuật.",
+    "The server is out of storage space and cannot record anything for now; "
+    "please tell the technical staff.",
+)
 
 
 def error_body(code: str, message_vi: str, message_en: str) -> dict[str, Any]:
@@ -77,11 +118,43 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Any:
-        if not _wants_json():
-            return error
         status = error.code or 500
+        if not _wants_json():
+            # A person's screen: our page in Vietnamese first, never Werkzeug's English one.
+            if status in PAGE_MESSAGES:
+                vi, en = PAGE_MESSAGES[status]
+                return render_template("error.html", message_vi=vi, message_en=en), status
+            return error
         vi, en = HTTP_MESSAGES.get(status, (error.name, error.name))
         return jsonify(error_body(error.name.lower().replace(" ", "_"), vi, en)), status
+
+    @app.errorhandler(OverflowError)
+    def out_of_range(error: OverflowError) -> Any:
+        # A date or number from the request beyond what Python's dates can hold (the day
+        # after 9999-12-31): the request's fault, not the server's.
+        return jsonify(
+            error_body(
+                "out_of_range",
+                "Ngày hoặc số gửi lên nằm ngoài khoảng cho phép.",
+                "A date or number in the request is out of range.",
+            )
+        ), 400
+
+    @app.errorhandler(StatementError)
+    def statement_error(error: StatementError) -> Any:
+        # SQLAlchemy wraps what fails while binding a value: an overflowing date there.
+        if isinstance(error.orig, OverflowError):
+            return out_of_range(error.orig)
+        return unexpected(error)
+
+    @app.errorhandler(OperationalError)
+    def database_error(error: OperationalError) -> Any:
+        if not is_disk_full(error):
+            return unexpected(error)
+        global _last_write_failure
+        _last_write_failure = time.monotonic()
+        log.error("a write failed, the disk is full: %s", error.orig)
+        return jsonify(error_body("storage_full", *DISK_FULL)), 503
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> Any:

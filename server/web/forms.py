@@ -5,6 +5,7 @@ service layer's to say."""
 from __future__ import annotations
 
 import math
+import re
 from datetime import time
 from enum import StrEnum
 from typing import TypeVar
@@ -16,6 +17,8 @@ from server.domain.errors import InvalidInput
 E = TypeVar("E", bound=StrEnum)
 
 MAX_INT = 2**31 - 1
+# A time of day as typed in a text field: 7:30, 07:30, 16:45 (24 hours; seconds ignored).
+CLOCK = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])(?::[0-5][0-9])?", re.ASCII)
 
 
 def _sentence(label: str) -> str:
@@ -69,14 +72,13 @@ def decimal(name: str, label_vi: str, label_en: str) -> float:
 
 
 def clock_time(name: str, label_vi: str, label_en: str) -> time | None:
-    """A local time of day as HH:MM (an HTML time input), or None for an empty field."""
+    """A local time of day written hh:mm on 24 hours (7:30 too), or None for an empty
+    field."""
     raw = request.form.get(name, "").strip()
     if not raw:
         return None
-    try:
-        value = time.fromisoformat(raw) if len(raw) <= 8 else None
-    except ValueError:
-        value = None
+    written = CLOCK.fullmatch(raw)
+    value = time(int(written[1]), int(written[2])) if written else None
     if value is None:
         raise InvalidInput(
             f"{_sentence(label_vi)} phải có dạng giờ:phút, ví dụ 07:30.",

@@ -8,6 +8,7 @@ from flask import Blueprint, jsonify, render_template
 from sqlalchemy import text
 
 from server.runtime import runtime
+from server.web.errors import DISK_FULL, error_body, writes_failing
 
 bp = Blueprint("home", __name__)
 
@@ -19,6 +20,11 @@ def index() -> str:
 
 @bp.get("/healthz")
 def health() -> Any:
+    """200 `{"ok": true}` while the database answers and writes succeed; 503 with the
+    reason when a write has just failed for want of space (a full disk)."""
     with runtime().db.reading() as session:
         session.execute(text("SELECT 1"))
+    if writes_failing():
+        failing = error_body("storage_full", *DISK_FULL)
+        return jsonify({"ok": False, "writes": "failing", **failing}), 503
     return jsonify({"ok": True})

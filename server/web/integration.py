@@ -10,20 +10,28 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify
+from pydantic import BaseModel, Field
 
-from server.domain.errors import InvalidInput
-from server.domain.tickets import Channel, Priority
+from server.domain.tickets import Channel
 from server.runtime import runtime
 from server.services import api_tokens, snapshots
 from server.services.access import get_site
 from server.services.api_tokens import QUEUE_READ, STATISTICS_READ, TICKETS_ISSUE, ApiClient
 from server.services.statistics import report
 from server.services.tickets import issue_ticket
+from server.web.contract import api_token, body, contract, query
 from server.web.identity import bearer_token, csrf
-from server.web.input import date_arg, enum_field, json_body, required_id
+from server.web.input import Id
 from server.web.jsonify import plain
 from server.web.phone import phone_url, qr_url
+from server.web.schemas import (
+    IntegrationIssued,
+    NewTicket,
+    QueueSnapshot,
+    Statistics,
+    StatisticsQuery,
+)
 from server.web.security import api_limit, api_token_key, limiter
 
 bp = Blueprint("integration", __name__, url_prefix="/api/v1")
@@ -34,6 +42,10 @@ DEFAULT_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 per_token = limiter.shared_limit(api_limit, scope="api-v1", key_func=api_token_key)
 
 
+class SitePath(BaseModel):
+    site_id: Id = Field(description="The site's id.")
+
+
 def _client(scope: str, site_id: int | None = None) -> ApiClient:
     client = api_tokens.authenticate(runtime().uow(), bearer_token(), scope)
     if site_id is not None:
@@ -42,26 +54,47 @@ def _client(scope: str, site_id: int | None = None) -> ApiClient:
 
 
 @bp.get("/sites/<int:site_id>/queue")
+@contract(
+    "integrationQueue",
+    "integration",
+    "Each active service's waiting count and estimated wait.",
+    api_token(QUEUE_READ),
+    path=SitePath,
+    answers={200: QueueSnapshot},
+    refusals=(401, 403, 404, 429),
+    descriptions={200: "The site's queues."},
+)
 @per_token
 def queue(site_id: int) -> Any:
     """Each active service's waiting count and estimated wait, as the kiosk shows them."""
     _client(QUEUE_READ, site_id)
     with runtime().db.reading() as session:
-        return jsonify(snapshots.kiosk(session, site_id))
+        return jsonify(snapshots.kiosk(session, site_id, runtime().clock()))
 
 
 @bp.post("/sites/<int:site_id>/tickets")
+@contract(
+    "integrationIssueTicket",
+    "integration",
+    "Issue a ticket for a citizen (channel `phone`); nothing is printed.",
+    api_token(TICKETS_ISSUE),
+    path=SitePath,
+    body=NewTicket,
+    answers={201: IntegrationIssued},
+    refusals=(400, 401, 403, 404, 409, 413, 429),
+    descriptions={201: "The ticket."},
+)
 @csrf.exempt  # authenticated by the bearer token, which a browser never sends by itself
 @per_token
 def issue(site_id: int) -> Any:
     """A number for a citizen, like the kiosk's, with the channel "phone"."""
     _client(TICKETS_ISSUE, site_id)
-    body = json_body()
+    wanted = body(NewTicket)
     issued = issue_ticket(
         runtime().uow(),
         site_id=site_id,
-        service_id=required_id(body, "service_id"),
-        priority=enum_field(body, "priority", Priority),
+        service_id=wanted.service_id,
+        priority=wanted.priority,
         channel=Channel.PHONE,
     )
     ticket = plain(issued)
@@ -71,27 +104,34 @@ def issue(site_id: int) -> Any:
 
 
 @bp.get("/statistics")
+@contract(
+    "integrationStatistics",
+    "integration",
+    "The statistics report, as managers get it; `all` means the token's own site if it has one.",
+    api_token(STATISTICS_READ),
+    query=StatisticsQuery,
+    answers={200: Statistics},
+    refusals=(400, 401, 403, 404, 429),
+    descriptions={200: "The report."},
+)
 @per_token
 def statistics() -> Any:
     """`?site=<id|all>&from=YYYY-MM-DD&to=YYYY-MM-DD`: the managers' report. `all` (the
     default) is every site, or the token's own site if it has one; the days default to
     this month up to today."""
     client = _client(STATISTICS_READ)
-    raw = request.args.get("site", "").strip() or "all"
+    asked = query(StatisticsQuery)
+    raw = asked.site or "all"
     with runtime().db.reading() as session:
         site_ids: list[int] | None
         if raw == "all":
             site_ids = None if client.site_id is None else [client.site_id]
             zone = DEFAULT_ZONE
-        elif raw.isascii() and raw.isdigit() and len(raw) <= 9:
+        else:
             api_tokens.require_site(client, int(raw))
             site = get_site(session, int(raw))
             site_ids, zone = [site.id], ZoneInfo(site.timezone)
-        else:
-            raise InvalidInput(
-                "Điểm phục vụ phải là một mã số hoặc “all”.", "The site must be an id or “all”."
-            )
         today = runtime().clock().astimezone(zone).date()
-        first = date_arg("from", today.replace(day=1))
-        last = date_arg("to", today)
+        first = asked.first or today.replace(day=1)
+        last = asked.last or today
         return jsonify(report(session, site_ids, first, last).as_dict())

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, jsonify, render_template, request, url_for
 from flask_login import login_required
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -19,15 +20,24 @@ from server.domain.roles import Role
 from server.runtime import runtime
 from server.services import exports, notices, snapshots, statistics
 from server.services.access import get_site
+from server.web.contract import body, contract, query
+from server.web.contract import staff as staff_access
 from server.web.i18n import chosen_language
 from server.web.identity import json_login_required, require_roles, require_site_manager, staff
-from server.web.input import date_arg, json_body, text_field
+from server.web.input import Id, read_query
+from server.web.schemas import NoticeBody, NoticeStored, Overview, Statistics, StatisticsQuery
 
 bp = Blueprint("manager", __name__)
 
 MANAGERS = (Role.ADMIN, Role.MANAGER)
 # The ticket list is one row per ticket: a quarter of a busy ward is about 100,000 rows.
 MAX_TICKET_LIST_DAYS = 93
+
+SITE_MANAGERS = staff_access("An admin, or a manager of the site.")
+
+
+class SitePath(BaseModel):
+    site_id: Id = Field(description="The site's id.")
 
 
 def _require_manager_page() -> None:
@@ -57,32 +67,31 @@ class Scope:
         return {"site": self.site, "from": self.first.isoformat(), "to": self.last.isoformat()}
 
 
-def _scope(session: Session) -> Scope:
+def _scope(session: Session, asked: StatisticsQuery) -> Scope:
     """From ?site=<id|all>&from=YYYY-MM-DD&to=YYYY-MM-DD; by default the first site, from
     the first of this month to today in its time zone."""
     sites = _sites(session)
-    raw = request.args.get("site", "").strip() or (str(sites[0].id) if sites else "all")
+    raw = asked.site or (str(sites[0].id) if sites else "all")
     if raw == "all":
         site_ids = [s.id for s in sites]
         zone = ZoneInfo(sites[0].timezone) if sites else ZoneInfo("Asia/Ho_Chi_Minh")
     else:
-        if not raw.isdigit() or len(raw) > 9:
-            raise InvalidInput(
-                "Điểm phục vụ phải là một mã số hoặc “all”.", "The site must be an id or “all”."
-            )
         site = get_site(session, int(raw))
         require_site_manager(site.id)
         site_ids = [site.id]
         zone = ZoneInfo(site.timezone)
     today = runtime().clock().astimezone(zone).date()
-    first = date_arg("from", today.replace(day=1))
-    last = date_arg("to", today)
+    first = asked.first or today.replace(day=1)
+    last = asked.last or today
+    statistics.check_days(first, last)
     return Scope(site_ids, raw, first, last)
 
 
-def _report(session: Session) -> tuple[Scope, statistics.Report]:
+def _report(
+    session: Session, asked: StatisticsQuery | None = None
+) -> tuple[Scope, statistics.Report]:
     """The report the query string asks for, with its scope."""
-    scope = _scope(session)
+    scope = _scope(session, asked or read_query(StatisticsQuery))
     return scope, statistics.report(session, scope.site_ids, scope.first, scope.last)
 
 
@@ -113,6 +122,16 @@ def hall() -> str:
 
 
 @bp.get("/api/sites/<int:site_id>/overview")
+@contract(
+    "managerOverview",
+    "manager",
+    "The live hall: counters, queues against their targets, kiosk printers.",
+    SITE_MANAGERS,
+    path=SitePath,
+    answers={200: Overview},
+    refusals=(401, 403, 404),
+    descriptions={200: "The hall."},
+)
 @json_login_required
 def overview(site_id: int) -> Any:
     require_site_manager(site_id)
@@ -121,12 +140,22 @@ def overview(site_id: int) -> Any:
 
 
 @bp.post("/api/sites/<int:site_id>/notice")
+@contract(
+    "setNotice",
+    "manager",
+    "The board's scrolling notice line (empty removes it).",
+    SITE_MANAGERS,
+    path=SitePath,
+    body=NoticeBody,
+    answers={200: NoticeStored},
+    refusals=(400, 401, 403, 404, 413),
+    descriptions={200: "The notice as stored."},
+)
 @json_login_required
 def set_notice(site_id: int) -> Any:
     """The board's scrolling notice line: `{notice}` (empty to remove it)."""
     user = require_site_manager(site_id)
-    body = json_body()
-    text = text_field(body, "notice", notices.MAX_NOTICE)
+    text = body(NoticeBody).notice or ""
     return jsonify(
         {"ok": True, "notice": notices.set_notice(runtime().uow(), site_id, text, user.id)}
     )
@@ -162,16 +191,33 @@ def statistics_page() -> Any:
 
 
 @bp.get("/api/statistics")
+@contract(
+    "statistics",
+    "manager",
+    "The statistics of one site or of every site the manager looks after.",
+    staff_access("An admin, or a manager (of the sites asked for)."),
+    query=StatisticsQuery,
+    answers={200: Statistics},
+    refusals=(400, 401, 403, 404),
+    descriptions={200: "The report."},
+)
 @json_login_required
 def statistics_json() -> Any:
     require_roles(*MANAGERS)
+    asked = query(StatisticsQuery)
     with runtime().db.reading() as session:
-        _, report = _report(session)
+        _, report = _report(session, asked)
         return jsonify(report.as_dict())
 
 
 def _file_name(scope: Scope, what: str, extension: str) -> str:
     return f"xephang-{what}-{scope.site}-{scope.first:%Y%m%d}-{scope.last:%Y%m%d}.{extension}"
+
+
+def _csv_style() -> exports.CsvStyle:
+    """Semicolons and decimal commas for the Vietnamese Excel the file is opened in;
+    commas and points from an English page (see server/services/exports.py)."""
+    return exports.INTERNATIONAL if chosen_language() == "en" else exports.VIETNAMESE
 
 
 @bp.get("/manager/statistics.csv")
@@ -180,7 +226,8 @@ def statistics_csv() -> Response:
     require_roles(*MANAGERS)
     with runtime().db.reading() as session:
         scope, report = _report(session)
-    return _attachment(exports.report_csv(report), _file_name(scope, "thong-ke", "csv"), "text/csv")
+    body = exports.report_csv(report, _csv_style())
+    return _attachment(body, _file_name(scope, "thong-ke", "csv"), "text/csv")
 
 
 @bp.get("/manager/statistics.xlsx")
@@ -196,7 +243,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _ticket_scope(session: Session) -> Scope:
-    scope = _scope(session)
+    scope = _scope(session, read_query(StatisticsQuery))
     if scope.last < scope.first:
         raise InvalidInput(
             "Ngày kết thúc phải sau ngày bắt đầu.", "The end date must not be before the start."
@@ -214,13 +261,14 @@ def _ticket_scope(session: Session) -> Scope:
 def tickets_csv() -> Response:
     require_roles(*MANAGERS)
     db = runtime().db
+    style = _csv_style()
     with db.reading() as session:
         scope = _ticket_scope(session)
 
     def stream() -> Any:
         # Its own session: the response is streamed after this view has returned.
         with db.reading() as reading:
-            yield from exports.tickets_csv(reading, scope.site_ids, scope.first, scope.last)
+            yield from exports.tickets_csv(reading, scope.site_ids, scope.first, scope.last, style)
 
     return _attachment(stream(), _file_name(scope, "danh-sach-so", "csv"), "text/csv")
 

@@ -8,20 +8,63 @@ import re
 from typing import Any
 
 import segno
-from flask import Blueprint, Response, jsonify, render_template, request, send_file, url_for
+from flask import Blueprint, Response, g, jsonify, render_template, request, send_file, url_for
+from pydantic import BaseModel, Field
+from sqlalchemy import select
 
+from server.adapters.db.models import Ticket
 from server.config import PROJECT_ROOT
 from server.domain.errors import NotFound
 from server.runtime import runtime
 from server.services import snapshots
 from server.services.access import open_ticket_by_token
 from server.services.tickets import cancel_by_citizen
+from server.web.contract import Access, contract
 from server.web.identity import csrf
-from server.web.security import phone_limit
+from server.web.schemas import TOKEN_PATTERN, PhoneCancelled, PhoneSnapshot, Token
+from server.web.security import client_key, limiter, public_limit
 
 bp = Blueprint("phone", __name__)
 
-TOKEN = re.compile(r"^[A-Za-z0-9_-]{10,64}$")
+TOKEN = re.compile(TOKEN_PATTERN)
+
+
+def _following_a_ticket() -> bool:
+    """A request for a ticket that exists: its holder following it is never refused, however
+    many phones share the centre's Wi-Fi address. (Remembered for `_guessed`.)"""
+    token = (request.view_args or {}).get("token")
+    known = False
+    if isinstance(token, str) and TOKEN.match(token):
+        with runtime().db.reading() as session:
+            known = (
+                session.scalar(select(Ticket.id).where(Ticket.token == token).limit(1)) is not None
+            )
+    g.unknown_ticket = not known
+    return known
+
+
+def _guessed(response: Response) -> bool:
+    """A lookup of a ticket that does not exist counts (a refusal adds nothing)."""
+    return bool(g.get("unknown_ticket", True)) and response.status_code != 429
+
+
+# What the public limit guards is guessing: the page, the snapshot, the QR and the cancel
+# of tickets that do not exist share one allowance per address.
+phone_limit = limiter.shared_limit(
+    public_limit,
+    scope="phone",
+    key_func=client_key,
+    exempt_when=_following_a_ticket,
+    deduct_when=_guessed,
+)
+
+
+# No credential but the token in the address, which only the ticket's holder knows.
+TICKET_HOLDER = Access([], "Whoever holds the ticket (its token is in the address).")
+
+
+class TicketPath(BaseModel):
+    token: Token = Field(description="The ticket's token: the phone page's only credential.")
 
 
 def _checked(token: str) -> str:
@@ -69,6 +112,16 @@ def qr(token: str) -> Response:
 
 
 @bp.get("/api/tickets/<token>")
+@contract(
+    "phoneSnapshot",
+    "phone",
+    "The citizen's ticket: its state, people ahead, estimated wait.",
+    TICKET_HOLDER,
+    path=TicketPath,
+    answers={200: PhoneSnapshot},
+    refusals=(404, 429),
+    descriptions={200: "The ticket."},
+)
 @phone_limit
 def snapshot(token: str) -> Any:
     with runtime().db.reading() as session:
@@ -76,6 +129,16 @@ def snapshot(token: str) -> Any:
 
 
 @bp.post("/api/tickets/<token>/cancel")
+@contract(
+    "phoneCancel",
+    "phone",
+    "The citizen gives up their ticket (waiting or called).",
+    TICKET_HOLDER,
+    path=TicketPath,
+    answers={200: PhoneCancelled},
+    refusals=(404, 409, 413, 429),
+    descriptions={200: "Cancelled."},
+)
 @csrf.exempt  # the token in the address is the credential; no cookie is involved
 @phone_limit
 def cancel(token: str) -> Any:

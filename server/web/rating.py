@@ -8,14 +8,14 @@ from typing import Any
 
 from flask import Blueprint, jsonify, render_template, request
 
-from server.domain.errors import InvalidInput
 from server.domain.roles import DeviceKind
-from server.domain.statistics import RATING_LABELS, Rating
+from server.domain.statistics import RATING_LABELS
 from server.runtime import runtime
 from server.services import ratings
+from server.web.contract import body, contract, device
 from server.web.identity import csrf, request_device
-from server.web.input import enum_field, json_body, required_id
 from server.web.jsonify import plain
+from server.web.schemas import NewRating, RatingState, RatingStored
 
 bp = Blueprint("rating", __name__)
 
@@ -31,21 +31,36 @@ def page() -> str:
 
 
 @bp.get("/api/rating/state")
+@contract(
+    "ratingState",
+    "rating",
+    "The rating tablet's counter, and the finished ticket to ask about, if any.",
+    device(DeviceKind.RATING),
+    answers={200: RatingState},
+    refusals=(401, 403),
+    descriptions={200: "The tablet's state."},
+)
 def state() -> Any:
-    device = request_device(DeviceKind.RATING)
+    tablet = request_device(DeviceKind.RATING)
     rt = runtime()
     with rt.db.reading() as session:
-        return jsonify(ratings.tablet_state(session, device.id, rt.clock()))
+        return jsonify(ratings.tablet_state(session, tablet.id, rt.clock()))
 
 
 @bp.post("/api/rating")
+@contract(
+    "rateTicket",
+    "rating",
+    "The citizen's answer for a ticket the tablet's counter finished.",
+    device(DeviceKind.RATING),
+    body=NewRating,
+    answers={201: RatingStored},
+    refusals=(400, 401, 403, 404, 409, 413),
+    descriptions={201: "Stored."},
+)
 @csrf.exempt  # authenticated by the device token header, which a browser never sends by itself
 def rate() -> Any:
-    device = request_device(DeviceKind.RATING)
-    body = json_body()
-    ticket_id = required_id(body, "ticket_id")
-    rating = enum_field(body, "rating", Rating)
-    if rating is None:
-        raise InvalidInput("Thiếu trường “rating”.", "The field “rating” is missing.")
-    rated = ratings.rate_ticket(runtime().uow(), device.id, ticket_id, rating)
+    tablet = request_device(DeviceKind.RATING)
+    answer = body(NewRating)
+    rated = ratings.rate_ticket(runtime().uow(), tablet.id, answer.ticket_id, answer.rating)
     return jsonify({"ok": True, "result": plain(rated)}), 201

@@ -6,9 +6,11 @@ any view runs, and rate limits on what anyone can reach.
   an address to another site (phone links carry the ticket's token). HSTS only when the
   server is reached over HTTPS (`Config.https_only`).
 - Rate limits (Flask-Limiter), declared on the views with the decorators below: ticket
-  issuing per kiosk device (its token, not its address: several kiosks may share one), the
-  citizen's phone page and its calls per client address, failed sign-ins per address
-  and per username, and the integration API per token. Limits come from the app's
+  issuing per kiosk device (its token, not its address: several kiosks may share one),
+  lookups of tickets that do not exist per client address (server/web/phone.py: a phone
+  following its own ticket is never refused), failed sign-ins per address
+  (each username from each address is slowed down further: server/web/sign_in_throttle.py),
+  and the integration API per token. Limits come from the app's
   Config, read on every request, so each app (and each test) has its own.
 """
 
@@ -26,6 +28,7 @@ from werkzeug.routing import IntegerConverter, Map
 from server.config import Config
 from server.runtime import runtime
 from server.services.credentials import token_hash
+from server.web import request_guard
 from server.web.identity import DEVICE_HEADER
 from server.web.input import MAX_ID
 
@@ -80,6 +83,7 @@ def init_app(app: Flask, config: Config) -> None:
     # Before any route is added: every `<int:…>` of every route uses it.
     app.url_map.converters["int"] = DatabaseId
     app.before_request(_refuse_oversized_body)
+    request_guard.init_app(app)
     app.after_request(_security_headers)
 
 
@@ -91,7 +95,10 @@ def _monitoring() -> bool:
 
 class DatabaseId(IntegerConverter):
     """`<int:…>` in a route: a number beyond what an id column holds matches no route (a
-    404), instead of reaching the database and failing there (an overflow, a 500)."""
+    404), instead of reaching the database and failing there (an overflow, a 500). Only
+    ASCII digits: Werkzeug's `\\d` would take fullwidth or Arabic-Indic digits as well."""
+
+    regex = r"[0-9]+"
 
     def __init__(self, url_map: Map, **options: Any) -> None:
         super().__init__(url_map, **{"max": MAX_ID, **options})
@@ -105,9 +112,16 @@ def _refuse_oversized_body() -> None:
         raise RequestEntityTooLarge()
 
 
+# Files served as they are (scripts, styles, sounds) may be cached; everything a view
+# makes may hold a token (the kiosk page holds its device's) or a person's data (exports).
+CACHEABLE_ENDPOINTS = {"static", "vendor"}
+
+
 def _security_headers(response: Response) -> Response:
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
+    if request.endpoint not in CACHEABLE_ENDPOINTS and "Cache-Control" not in response.headers:
+        response.headers["Cache-Control"] = "no-store"
     if runtime().config.https_only:
         response.headers.setdefault("Strict-Transport-Security", HSTS)
     return response
@@ -157,16 +171,7 @@ def client_key() -> str:
     return f"address:{get_remote_address()}"
 
 
-def username_key() -> str:
-    name = request.form.get("username", "").strip().casefold()[:64]
-    return f"username:{name}"
-
-
 def sign_in_failed(response: Response) -> bool:
-    """Only failed sign-ins count: a whole office signing in each morning from one address
-    is never throttled; a successful sign-in answers with a redirect."""
-    return response.status_code != 302
-
-
-# The phone page, its snapshot, its QR and its cancel share one allowance per address.
-phone_limit = limiter.shared_limit(public_limit, scope="phone", key_func=client_key)
+    """Only failed sign-ins count (a 401): a whole office signing in each morning from one
+    address is never throttled, and an attempt refused while waiting (a 429) adds nothing."""
+    return response.status_code == 401

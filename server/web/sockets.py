@@ -12,19 +12,26 @@ from typing import Any
 from flask import Flask, current_app, request
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
-from sqlalchemy import select, update
+from sqlalchemy import select
 
-from server.adapters.db.models import Device, utcnow
+from server.adapters.db.models import Device, User
 from server.adapters.realtime import (
     board_room,
     connected_devices,
+    connected_staff,
     counter_room,
     counters_room,
+    disconnect_staff,
     forget_device,
+    forget_staff,
     kiosk_room,
+    kiosks_room,
     manager_room,
     printer_room,
+    rating_room,
     remember_device,
+    remember_staff,
+    service_room,
     socketio,
     ticket_room,
 )
@@ -32,16 +39,21 @@ from server.domain.errors import DomainError
 from server.domain.printing import PrinterStatus
 from server.domain.roles import DeviceKind
 from server.runtime import runtime
-from server.services import printing, ratings
+from server.services import counters, devices, printing, ratings, sessions
 from server.services.access import counter_for_user, open_ticket_by_token
 from server.services.credentials import token_hash
 from server.web.identity import StaffUser, device_by_token, may_manage_site
+from server.web.input import MAX_ID
+from server.web.request_guard import unstorable
 
 log = logging.getLogger(__name__)
 
 # The kiosk each connected print agent prints for, by Socket.IO session: the agent's events
 # arrive on its own connection, so this worker always holds the entry.
 _agents: dict[str, int] = {}
+# The (counter, clerk) of each connected clerk's screen: its disconnect starts the absence
+# clock of the counter (server.services.counters.clerk_left_screen).
+_clerks: dict[str, tuple[int, int]] = {}
 
 
 def _refuse(message_vi: str, message_en: str) -> ConnectionRefusedError:
@@ -53,30 +65,29 @@ def _refuse(message_vi: str, message_en: str) -> ConnectionRefusedError:
 def _join_as_device(token: str) -> None:
     device = device_by_token(token)
     if device.kind == DeviceKind.RATING:
-        # A rating tablet follows only its own counter: it asks after each finish there.
+        # A rating tablet follows only its own counter's changes: it asks after each
+        # finish there (not the counter's state: that is the clerk's screen).
         with runtime().db.reading() as session:
             counter_id = ratings.tablet_counter(session, device.id)[1].id
-        join_room(counter_room(counter_id))
-    elif device.kind in (DeviceKind.BOARD, DeviceKind.KIOSK):
+        join_room(rating_room(counter_id))
+    elif device.kind == DeviceKind.BOARD:
         join_room(board_room(device.site_id))
-        if device.kind == DeviceKind.KIOSK:
-            join_room(kiosk_room(device.id))
+    elif device.kind == DeviceKind.KIOSK:
+        join_room(kiosks_room(device.site_id))
+        join_room(kiosk_room(device.id))
     else:
         raise _refuse("Thiết bị này không xem được bảng.", "This device cannot watch the board.")
-    with runtime().uow() as uow:
-        uow.session.execute(
-            update(Device).where(Device.id == device.id).values(last_seen_at=utcnow())
-        )
-        uow.commit()
+    devices.device_seen(runtime().uow(), device.id)
     _track_device(device.id, token)
 
 
 def _join_as_phone(token: str) -> None:
+    # Its own ticket and its service's queue, not the whole site; a transferred ticket's
+    # page reconnects to follow its new service.
     with runtime().db.reading() as session:
-        ticket = open_ticket_by_token(session, token)
-        site_id = ticket.site_id
+        service_id = open_ticket_by_token(session, token).service_id
     join_room(ticket_room(token))
-    join_room(board_room(site_id))
+    join_room(service_room(service_id))
 
 
 def _join_as_counter(user: StaffUser, counter_id: int) -> None:
@@ -84,6 +95,8 @@ def _join_as_counter(user: StaffUser, counter_id: int) -> None:
         site_id = counter_for_user(session, counter_id, user.id).site_id
     join_room(counter_room(counter_id))
     join_room(counters_room(site_id))
+    _clerks[request.sid] = (counter_id, user.id)  # type: ignore[attr-defined]
+    counters.clerk_back(runtime().uow(), counter_id, user.id)
 
 
 def _join_as_manager(user: StaffUser, site_id: int) -> None:
@@ -129,25 +142,46 @@ def on_connect(auth: dict[str, Any] | None = None) -> None:
     """Join the rooms the client's credentials allow; refuse anything else."""
     auth = auth if isinstance(auth, dict) else {}
     try:
-        if isinstance(auth.get("printer"), str):
+        if _is_token(auth.get("printer")):
             _join_as_agent(auth["printer"], auth)
-        elif isinstance(auth.get("device"), str):
+        elif _is_token(auth.get("device")):
             _join_as_device(auth["device"])
-        elif isinstance(auth.get("ticket"), str):
+        elif _is_token(auth.get("ticket")):
             _join_as_phone(auth["ticket"])
         elif current_user.is_authenticated and _is_id(auth.get("counter")):
             _join_as_counter(current_user, auth["counter"])
+            _track_staff(current_user)
         elif current_user.is_authenticated and _is_id(auth.get("manager")):
             _join_as_manager(current_user, auth["manager"])
+            _track_staff(current_user)
         else:
             raise _refuse("Không được phép kết nối.", "Connection not allowed.")
     except DomainError as error:
         raise _refuse(error.message_vi, error.message_en) from error
+    except ConnectionRefusedError:
+        raise
+    except Exception as error:
+        # Anything else must still answer the client (an exception here would leave it
+        # waiting for its connect timeout), and be logged.
+        log.exception("socket connect failed")
+        raise _refuse(
+            "Lỗi hệ thống khi kết nối, vui lòng thử lại.",
+            "Internal error while connecting; please try again.",
+        ) from error
     log.debug("socket %s joined", getattr(request, "sid", "?"))
 
 
 def _is_id(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
+
+
+# Device and ticket tokens are short; anything longer, or holding text no column can hold,
+# is no credential of ours and never reaches the database.
+MAX_TOKEN = 200
+
+
+def _is_token(value: object) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= MAX_TOKEN and not unstorable(value)
 
 
 @socketio.on("disconnect")
@@ -155,6 +189,13 @@ def on_disconnect(reason: object = None) -> None:
     """A print agent that leaves leaves its printer without a driver: a fault."""
     sid: str = request.sid  # type: ignore[attr-defined]
     forget_device(sid)
+    forget_staff(sid)
+    clerk = _clerks.pop(sid, None)
+    if clerk is not None:
+        try:
+            counters.clerk_left_screen(runtime().uow(), *clerk)
+        except Exception:  # shutting down; the counter stays as it was
+            log.exception("could not record the clerk of counter %s leaving", clerk[0])
     device_id = _agents.pop(sid, None)
     if device_id is not None:
         try:
@@ -170,6 +211,14 @@ def on_printed(message: object) -> None:
     if device_id is None or not isinstance(message, dict) or not _is_id(message.get("job_id")):
         return
     size = message.get("size")
+    if message.get("ok") is not True:
+        # The detail (often a Python error's text) is for the log; screens show words.
+        log.warning(
+            "print job %s failed on kiosk %s: %s",
+            message["job_id"],
+            device_id,
+            _detail(message.get("detail")),
+        )
     try:
         printing.finish_print_job(
             runtime().uow(),
@@ -198,12 +247,13 @@ def on_printer_status(message: object) -> None:
     )
 
 
-# -- revoked devices ----------------------------------------------------------------------
-# A device's credential is checked when it connects; a board then only listens, so a
-# revoked (or re-paired) device must also be cut off while connected. The worker whose
-# admin revoked it does so at once (disconnect_device). With several workers (a message
-# queue), each one also checks its own connected devices against the database every
-# DEVICE_CHECK_SECONDS: the others learn of a revocation that way.
+# -- revoked devices and ended sessions ---------------------------------------------------
+# A device's credential, like a clerk's session, is checked when it connects; a board then
+# only listens, so a revoked (or re-paired) device, or a staff session that ended, must
+# also be cut off while connected. The worker where it happened does so at once
+# (disconnect_device, disconnect_staff). With several workers (a message queue), each one
+# also checks its own connections against the database every DEVICE_CHECK_SECONDS: the
+# others learn of it that way.
 
 DEVICE_CHECK_SECONDS = 1.0
 _watching = False
@@ -211,39 +261,71 @@ _watching_lock = threading.Lock()
 
 
 def _track_device(device_id: int, token: str) -> None:
-    global _watching
     sid: str = request.sid  # type: ignore[attr-defined]
-    watch = runtime().config.message_queue is not None
+    remember_device(sid, device_id, token_hash(token))
+    _keep_watch()
+
+
+def _track_staff(user: StaffUser) -> None:
+    sid: str = request.sid  # type: ignore[attr-defined]
+    remember_staff(sid, user.id, user.session_version)
+    _keep_watch()
+
+
+def _keep_watch() -> None:
+    """With several workers, make sure this one watches its connections."""
+    global _watching
+    if runtime().config.message_queue is None:
+        return
     with _watching_lock:
-        remember_device(sid, device_id, token_hash(token))
-        start = watch and not _watching
-        _watching = _watching or watch
+        start = not _watching
+        _watching = True
     if start:
         app = current_app._get_current_object()  # type: ignore[attr-defined]
         socketio.start_background_task(_watch_devices, app)
 
 
+# The worker where a session ends disconnects that account's sockets at once; the others
+# find out in their watch.
+sessions.on_sessions_ended(disconnect_staff)
+
+
 def _watch_devices(app: Flask) -> None:
-    """Runs while this worker has devices connected; stops with the last one."""
+    """Runs while this worker has devices or staff connected; stops with the last one."""
     global _watching
     while True:
         socketio.sleep(DEVICE_CHECK_SECONDS)
         with _watching_lock:
             connected = connected_devices()
-            if not connected:
+            staff = connected_staff()
+            if not connected and not staff:
                 _watching = False
                 return
         try:
             with app.app_context(), runtime().db.reading() as session:
-                rows = session.execute(
-                    select(Device.id, Device.token_hash).where(
-                        Device.id.in_({device for device, _ in connected.values()}),
-                        Device.active.is_(True),
+                valid = set()
+                if connected:
+                    rows = session.execute(
+                        select(Device.id, Device.token_hash).where(
+                            Device.id.in_({device for device, _ in connected.values()}),
+                            Device.active.is_(True),
+                        )
                     )
-                )
-                valid = {(device_id, hashed) for device_id, hashed in rows}
+                    valid = {(device_id, hashed) for device_id, hashed in rows}
+                current = set()
+                if staff:
+                    people = session.execute(
+                        select(User.id, User.session_version).where(
+                            User.id.in_({user for user, _ in staff.values()}),
+                            User.active.is_(True),
+                        )
+                    )
+                    current = {(user_id, version) for user_id, version in people}
             for sid, device in connected.items():
                 if device not in valid:
                     socketio.server.disconnect(sid, namespace="/")
+            for sid, held in staff.items():
+                if held not in current:
+                    socketio.server.disconnect(sid, namespace="/")
         except Exception:  # a database hiccup: try again at the next round
-            log.exception("could not check the connected devices")
+            log.exception("could not check the connected devices and staff")

@@ -1,5 +1,6 @@
-"""The server's background chore: expire the day's leftovers at closing time, and any
-left from earlier days (say, after the mini PC was switched off overnight)."""
+"""The server's background chores: pause the counters whose clerk is gone, and expire the
+day's leftovers at closing time, and any left from earlier days (say, after the mini PC was
+switched off overnight)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,16 @@ from flask import Flask
 
 from server.adapters.realtime import socketio
 from server.runtime import Runtime
+from server.services.counters import pause_absent
 from server.services.tickets import all_site_ids, expire_leftovers
 
 log = logging.getLogger(__name__)
 
 
 def sweep_once(rt: Runtime) -> int:
+    """One round: pause counters whose clerk is gone, then expire leftovers (how many)."""
     uow = rt.uow()
+    pause_absent(uow, rt.config.clerk_away_minutes)
     return sum(expire_leftovers(uow, site_id) for site_id in all_site_ids(uow))
 
 

@@ -1,5 +1,9 @@
-// The waiting-room board. Calls are queued as announcements and spoken one after another,
-// so two clerks calling in the same second give two announcements in order, none lost.
+// The waiting-room board. Every pending call is shown at once, as a card, the moment the
+// snapshot has it; the voice reads the calls one after another (two clerks calling in the
+// same second give two announcements in order, none lost) but the cards never wait for it.
+// A card follows the ticket's live state: it leaves once the citizen is served elsewhere,
+// finished, absent or transferred, and a call whose ticket is no longer called by the time
+// its turn to be spoken comes is not spoken at all.
 import { connectLive, trouble, el, fetchJson, formatTime, inLanguage, locale, t } from "./live.js";
 
 const root = document.getElementById("board");
@@ -9,18 +13,21 @@ const headers = { "X-Device-Token": token };
 const $ = (id) => document.getElementById(id);
 let timeZone = "Asia/Ho_Chi_Minh";
 
-// Inspected by tests: every call the board has heard, and every announcement it has spoken
-// ({number, counter, recall, clips, start, end, seconds}; times from Date.now()).
+// Inspected by tests: every call the board has heard, every announcement it has spoken
+// ({number, counter, recall, clips, start, end, seconds}; times from Date.now()), and the
+// calls it dropped unspoken because their ticket had moved on.
 const announcements = [];
 const spoken = [];
-window.xephangBoard = { announcements, spoken };
+const dropped = [];
+window.xephangBoard = { announcements, spoken, dropped };
+let calledNow = new Set(); // ids of the tickets called (not yet served) in the latest snapshot
 
 // -- which calls to announce -------------------------------------------------------------
-// Calls are read from the snapshot's recent calls, not from the change messages: the
-// snapshot fetched after one call may already hold the next, whose message is then
-// dropped as old news, and calls made while the board was disconnected arrive in no
-// message at all. A call not in the previous snapshot is new.
-let heard = null; // keys of the previous snapshot's calls; null before the first snapshot
+// Calls are read from the recent calls of each snapshot or state, not from the change
+// messages: one state may hold several calls (a burst is published at once), a snapshot
+// fetched after a gap holds every call missed, and calls made while the board was
+// disconnected arrive in no message at all. A call not in the previous state is new.
+let heard = null; // keys of the previous state's calls; null before the first snapshot
 
 function callKey(call) {
   return `${call.ticket_id}|${call.at}|${call.recall}`;
@@ -43,7 +50,9 @@ function announce(call) {
   const number = call.number;
   const counterNumber = call.counter_number;
   const text = root.dataset.announceVi.replace("{number}", number).replace("{counter}", counterNumber);
-  const entry = { number, counter: counterNumber, text, recall: call.recall, clips: call.clips, at: Date.now() };
+  const entry = {
+    ticketId: call.ticket_id, number, counter: counterNumber, text, recall: call.recall, clips: call.clips, at: Date.now(),
+  };
   announcements.push(entry);
   queue.push(entry);
   entry.clips.forEach(loadClip); // while the announcement before it plays
@@ -54,18 +63,10 @@ async function announceQueued() {
   speaking = true;
   while (queue.length) {
     const call = queue.shift();
-    show(call);
-    await speak(call);
+    if (calledNow.has(call.ticketId)) await speak(call);
+    else dropped.push({ number: call.number, counter: call.counter, recall: call.recall });
   }
   speaking = false;
-}
-
-function show(call) {
-  $("latest-number").textContent = call.number;
-  $("latest-counter").textContent = call.counter;
-  root.classList.remove("flash");
-  void root.offsetWidth; // restart the highlight animation
-  root.classList.add("flash");
 }
 
 // -- the voice -----------------------------------------------------------------------------
@@ -126,11 +127,12 @@ function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-// Plays the chime, then the call `repeat` times; resolves once the sound has ended. A call
-// without its clips, or with sound blocked, is only shown: the board never stops for it.
+// Plays the chime (not before a recall: the hall has just heard it), then the call `repeat`
+// times; resolves once the sound has ended. A call without its clips, or with sound
+// blocked, is only shown: the board never stops for it.
 async function speak(call) {
   if (repeat === 0 || !call.clips.length) return;
-  const plan = [{ name: CHIME, pause: AFTER_CHIME }];
+  const plan = call.recall ? [] : [{ name: CHIME, pause: AFTER_CHIME }];
   for (let i = 0; i < repeat; i += 1) {
     call.clips.forEach((name, n) => plan.push({ name, pause: n === call.clips.length - 1 ? BETWEEN_REPEATS : 0 }));
   }
@@ -171,8 +173,52 @@ async function speak(call) {
   await sleep(BETWEEN_CALLS_MS);
 }
 
-// Recent calls shown under the latest one: as many as read well from the back of the hall.
+// Recent calls shown under the cards: as many as read well from the back of the hall.
 const RECENT_SHOWN = 6;
+const FLASH_MS = 3600; // the card's highlight animation (3 x 1.2 s)
+const firstSeen = new Map(); // call key -> when its card first appeared
+
+// The cards of the big box: every ticket called and not yet served, newest call first. With
+// none, the latest call whose citizen is now being served ("at counter N"); a finished,
+// absent or transferred ticket is never shown as called.
+function pendingCalls(snapshot) {
+  const current = snapshot.counters
+    .filter((c) => c.current && ["called", "serving"].includes(c.current.status))
+    .map((c) => ({ ticketId: c.current.id, number: c.current.number, counter: c.number, status: c.current.status, at: c.current.called_at || "" }));
+  // In the server's order of the calls (its recent calls, newest first), the voice's order.
+  const order = new Map();
+  snapshot.recent_calls.forEach((call, index) => order.has(call.ticket_id) || order.set(call.ticket_id, index));
+  const rank = (c) => (order.has(c.ticketId) ? order.get(c.ticketId) : Number.MAX_SAFE_INTEGER);
+  const called = current
+    .filter((c) => c.status === "called")
+    .sort((a, b) => rank(a) - rank(b) || b.at.localeCompare(a.at));
+  if (called.length) return called;
+  const latest = snapshot.recent_calls.find((call) => current.some((c) => c.ticketId === call.ticket_id));
+  return latest ? current.filter((c) => c.ticketId === latest.ticket_id) : [];
+}
+
+function renderCalls(calls) {
+  const now = Date.now();
+  const keys = new Set(calls.map((c) => `${c.ticketId}|${c.at}`));
+  for (const key of firstSeen.keys()) if (!keys.has(key)) firstSeen.delete(key);
+  const box = $("calls");
+  box.className = `calls calls-${Math.min(calls.length, 5)}`;
+  box.replaceChildren(
+    ...calls.map((call, index) => {
+      const key = `${call.ticketId}|${call.at}`;
+      if (!firstSeen.has(key)) firstSeen.set(key, now);
+      const fresh = now - firstSeen.get(key) < FLASH_MS;
+      return el(
+        "li",
+        { class: `call ${call.status}${fresh ? " flash" : ""}`, "data-ticket": call.ticketId, "data-counter": call.counter },
+        el("span", { class: "call-number huge", id: index === 0 ? "latest-number" : null }, call.number),
+        el("span", { class: "call-counter" }, t("at_counter"), " ",
+          el("strong", { class: "latest-counter", id: index === 0 ? "latest-counter" : null }, call.counter)),
+      );
+    }),
+  );
+  $("calls-empty").hidden = calls.length > 0;
+}
 
 function render(snapshot) {
   timeZone = snapshot.site.timezone;
@@ -187,8 +233,20 @@ function render(snapshot) {
       ),
     ),
   );
+  calledNow = new Set(
+    snapshot.counters.filter((c) => c.current && c.current.status === "called").map((c) => c.current.id),
+  );
+  renderCalls(pendingCalls(snapshot));
+  // The recent calls follow the live state too: only tickets still at their counter.
+  const atCounter = new Set(snapshot.counters.filter((c) => c.current).map((c) => c.current.id));
+  const seen = new Set();
+  const recent = snapshot.recent_calls.filter((call) => {
+    if (!atCounter.has(call.ticket_id) || seen.has(call.ticket_id)) return false;
+    seen.add(call.ticket_id);
+    return true;
+  });
   $("recent").replaceChildren(
-    ...snapshot.recent_calls.slice(0, RECENT_SHOWN).map((call, index) =>
+    ...recent.slice(0, RECENT_SHOWN).map((call, index) =>
       el(
         "li",
         { class: index === 0 ? "newest" : "" },
@@ -199,17 +257,34 @@ function render(snapshot) {
     ),
   );
   hear(snapshot.recent_calls);
-  if (snapshot.recent_calls.length && $("latest-number").textContent === "–") {
-    $("latest-number").textContent = snapshot.recent_calls[0].number;
-    $("latest-counter").textContent = snapshot.recent_calls[0].counter_number;
-  }
   $("waiting").replaceChildren(
     ...snapshot.services.map((s) =>
       el("li", { "data-service": s.id }, el("span", {}, inLanguage(s, "name")), el("strong", { class: "count" }, s.waiting)),
     ),
   );
   showNotice(snapshot.site.notice || "");
+  fit();
 }
+
+// -- fitting a 1920x1080 TV ------------------------------------------------------------------
+// From 6 to 20 and more counters: the board steps through denser layouts (fit-0: one column
+// of large rows; then two and three columns, smaller rows, closed counters compact) until
+// every counter's row fits on the screen. The notice line is outside the fitted part and is
+// always on screen, whatever the header (an outage message may wrap it).
+const FIT_LEVELS = 6;
+
+function overflows(element) {
+  return element.scrollHeight > element.clientHeight + 1 || element.scrollWidth > element.clientWidth + 1;
+}
+
+function fit() {
+  const sections = [...document.querySelectorAll(".board-main > section")];
+  for (let level = 0; level < FIT_LEVELS; level += 1) {
+    for (let other = 0; other < FIT_LEVELS; other += 1) root.classList.toggle(`fit-${other}`, other === level);
+    if (!sections.some(overflows)) return;
+  }
+}
+window.addEventListener("resize", fit);
 
 function stateText(counter) {
   if (counter.state !== "paused") return t("closed");
@@ -235,12 +310,12 @@ function tick() {
 setInterval(tick, 1000);
 tick();
 
-const live = connectLive({
+connectLive({
   auth: { device: token },
   load: () => fetchJson("/api/board/snapshot", { headers }),
-  onSnapshot: render,
-  onChange: () => live.refresh(), // calls to announce come with the snapshot
+  onSnapshot: render, // and every `state` the server pushes: the calls to announce come in it
   onStatus: (online, error) => {
     $("connection").textContent = online ? "" : trouble(error);
+    fit(); // an outage message may take the header's room
   },
 });

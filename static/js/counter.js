@@ -1,7 +1,7 @@
 // The clerk's screen. Every button posts one action; the screen then follows the server
-// (the change event, or a snapshot), never its own guess. A refused action is explained,
+// (the state it pushes, or a snapshot), never its own guess. A refused action is explained,
 // a done one confirmed in a line that fades by itself.
-import { connectLive, trouble, failure, el, fetchJson, formatTime, inLanguage, t } from "./live.js";
+import { connectLive, trouble, failure, el, fetchJson, formatTime, inLanguage, refusalText, t } from "./live.js";
 
 const root = document.getElementById("counter");
 const counterId = Number(root.dataset.counterId);
@@ -12,6 +12,8 @@ const DONE_SECONDS = 4;
 let current = null;
 let timeZone = "Asia/Ho_Chi_Minh";
 let doneTimer = null;
+// The server's clock minus this screen's: minutes waited are the server's minutes.
+let clockOffset = 0;
 
 function message(text) {
   $("message").textContent = text || "";
@@ -46,14 +48,52 @@ async function act(action, body = {}) {
       body: JSON.stringify(body),
     });
     done(doneText(action, answer.result));
+    if (action === "transfer") $("transfer-note").value = "";
     live.refresh();
   } catch (error) {
     message(failure(error, t("not_done")));
   }
 }
 
+// Where a transferred ticket came from, and the transferring clerk's note.
+function transferText(from) {
+  if (!from) return "";
+  const service = inLanguage(from, "service_name");
+  const origin = from.counter_number
+    ? t("transferred_from", { service, counter: from.counter_number })
+    : t("transferred_from_service", { service });
+  return from.note ? `${origin}: “${from.note}”` : origin;
+}
+
+function waitedCell(ticket) {
+  return el("td", { class: "waited", "data-since": ticket.queued_at }, waitedText(ticket.queued_at));
+}
+
+function waitedText(since) {
+  const minutes = Math.max(0, Math.floor((Date.now() + clockOffset - Date.parse(since)) / 60_000));
+  return t("minutes", { n: minutes });
+}
+
+function renderPrinters(printers) {
+  const select = $("print-kiosk");
+  const chosen = select.value;
+  // The kiosk that issued the ticket on screen, if it has a printer; else the clerk's choice.
+  const own = current && printers.some((p) => p.id === current.device_id) ? String(current.device_id) : chosen;
+  select.replaceChildren(
+    ...(printers.length
+      ? printers.map((p) => el("option", { value: p.id, selected: String(p.id) === own }, p.name))
+      : [el("option", { value: "" }, t("no_printer"))]),
+  );
+  select.disabled = !printers.length;
+  for (const button of document.querySelectorAll("button[data-print]")) {
+    const kind = button.dataset.print;
+    button.disabled = (kind !== "test" && !current) || (kind !== "preview" && !printers.length);
+  }
+}
+
 function render(snapshot) {
   timeZone = snapshot.site.timezone;
+  clockOffset = Date.parse(snapshot.now) - Date.now() || 0;
   const counter = snapshot.counter;
   $("counter-number").textContent = counter.number;
   $("counter-label").textContent = counter.label;
@@ -63,7 +103,13 @@ function render(snapshot) {
   $("current-number").textContent = current ? current.number : "–";
   $("current-service").textContent = current ? inLanguage(current, "service_name") : "";
   $("current-status").textContent = current ? t(`status_${current.status}`) : "";
+  const priority = current && inLanguage(current, "priority_name");
+  $("current-priority").textContent = priority ? t("priority_named", { name: priority }) : "";
+  $("current-priority").hidden = !priority;
+  $("current-transfer").textContent = transferText(current && current.transferred_from);
+  $("current-transfer").hidden = !(current && current.transferred_from);
   updateTimer();
+  renderPrinters(snapshot.printers);
   const select = $("transfer-service");
   const chosen = select.value;
   select.replaceChildren(
@@ -78,9 +124,20 @@ function render(snapshot) {
       el(
         "tr",
         { "data-ticket": ticket.id, class: ticket.priority ? "priority" : "" },
-        el("td", {}, el("strong", {}, ticket.number), ticket.priority ? ` ${t("priority")}` : ""),
-        el("td", {}, inLanguage(ticket, "service_name")),
+        el(
+          "td",
+          {},
+          el("strong", {}, ticket.number),
+          ticket.priority ? el("span", { class: "priority-name" }, inLanguage(ticket, "priority_name") || t("priority")) : "",
+        ),
+        el(
+          "td",
+          {},
+          inLanguage(ticket, "service_name"),
+          ticket.transferred_from ? el("span", { class: "transfer-note" }, transferText(ticket.transferred_from)) : "",
+        ),
         el("td", {}, formatTime(ticket.queued_at, timeZone)),
+        waitedCell(ticket),
         el(
           "td",
           {},
@@ -95,13 +152,21 @@ function render(snapshot) {
   );
 }
 
+function updateWaited() {
+  for (const cell of document.querySelectorAll("#waiting td.waited")) {
+    const text = waitedText(cell.dataset.since);
+    if (cell.textContent !== text) cell.textContent = text;
+  }
+}
+
 function updateTimer() {
+  updateWaited();
   const since = current && (current.started_at || current.called_at);
   if (!since) {
     $("current-timer").textContent = "";
     return;
   }
-  const seconds = Math.max(0, Math.floor((Date.now() - new Date(since).getTime()) / 1000));
+  const seconds = Math.max(0, Math.floor((Date.now() + clockOffset - Date.parse(since)) / 1000));
   $("current-timer").textContent = `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
 }
 setInterval(updateTimer, 1000);
@@ -111,9 +176,53 @@ root.addEventListener("click", (event) => {
   if (!button) return;
   const action = button.dataset.action;
   if (action === "pause") act("pause", { reason: $("pause-reason").value.trim() });
-  else if (action === "transfer") act("transfer", { service_id: Number($("transfer-service").value) });
-  else act(action);
+  else if (action === "transfer") {
+    const note = $("transfer-note").value.trim();
+    act("transfer", { service_id: Number($("transfer-service").value), ...(note ? { note } : {}) });
+  } else act(action);
 });
+
+// -- the paper: preview, reprint, test print ------------------------------------------------
+
+function showPreview() {
+  if (!current) return;
+  $("preview-number").textContent = current.number;
+  $("preview-image").src = `/api/printing/tickets/${current.id}/preview.png`;
+  $("preview").showModal();
+}
+
+async function print(kind) {
+  message("");
+  done("");
+  const select = $("print-kiosk");
+  const kiosk = select.selectedOptions[0] ? select.selectedOptions[0].textContent : "";
+  const number = current ? current.number : "";
+  const url =
+    kind === "test" ? `/api/printing/devices/${select.value}/test` : `/api/printing/tickets/${current && current.id}/reprint`;
+  try {
+    const answer = await fetchJson(url, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
+      body: JSON.stringify(kind === "test" ? {} : { device_id: Number(select.value) }),
+    });
+    const outcome = answer.printing;
+    if (outcome.status === "failed") {
+      message(t("print_failed", { kiosk, reason: refusalText(outcome) || t("not_done") }));
+    } else {
+      done(t(`${outcome.status === "printed" ? "done" : "sent"}_${kind}`, { number, kiosk }));
+    }
+  } catch (error) {
+    message(failure(error, t("not_done")));
+  }
+}
+
+root.addEventListener("click", (event) => {
+  const button = event.target.closest("button[data-print]");
+  if (!button) return;
+  if (button.dataset.print === "preview") showPreview();
+  else print(button.dataset.print);
+});
+$("preview-close").addEventListener("click", () => $("preview").close());
 
 const KEYS = { n: "call-next", r: "recall", s: "start", f: "finish", v: "no-show" };
 document.addEventListener("keydown", (event) => {
@@ -124,11 +233,20 @@ document.addEventListener("keydown", (event) => {
 
 window.xephangCounter = { act };
 
+// The counter's snapshot on connect, then its state as the server pushes it. The server
+// sends it after a change of this counter or of a service it calls, or of the whole site.
+let serves = new Set();
 const live = connectLive({
   auth: { counter: counterId },
   load: () => fetchJson(`/api/counters/${counterId}`),
-  onSnapshot: render,
-  onChange: () => live.refresh(),
+  onSnapshot: (snapshot) => {
+    serves = new Set(snapshot.counter.services.map((s) => s.id));
+    render(snapshot);
+  },
+  concerns: (change) =>
+    change.counter_id === counterId ||
+    change.service_ids.some((id) => serves.has(id)) ||
+    (change.counter_id === null && !change.service_ids.length),
   onStatus: (online, error) => {
     $("connection").textContent = online ? "" : trouble(error);
   },

@@ -8,6 +8,11 @@ const token = root.dataset.device || localStorage.getItem("xephang.kiosk.device"
 if (root.dataset.device) localStorage.setItem("xephang.kiosk.device", root.dataset.device);
 const headers = { "X-Device-Token": token };
 const RESULT_SECONDS = 15;
+// The result stays up this long after the printer's outcome is due at the latest, so a
+// failure always reaches a citizen still at the kiosk.
+const PRINT_MARGIN_SECONDS = 5;
+// A print that may take longer than this is announced with its time (a slow serial link).
+const SLOW_PRINT_SECONDS = 10;
 // When the paper did not come out the screen is the ticket: long enough to photograph it.
 const SCREEN_TICKET_SECONDS = 60;
 // A citizen who walks away half-way (or leaves the kiosk in English) is forgotten.
@@ -39,33 +44,123 @@ function setOnline(value, refused = false) {
   online = value;
   $("offline").hidden = value || refused;
   for (const button of document.querySelectorAll("#services button, #priorities button, #no-priority")) {
-    button.disabled = !value || issuing;
+    button.disabled = !value || issuing || button.classList.contains("unavailable");
   }
 }
 
+// Why a service gives no number now, said on its button (the server refuses it anyway).
+function notIssuing(service) {
+  const issuing = service.issuing;
+  if (!issuing || issuing.open) return "";
+  if (issuing.reason === "full") return t("full");
+  if (issuing.reason === "over") return t("over", { time: issuing.until });
+  if (issuing.reason === "not_yet") return t("not_yet", { time: issuing.from });
+  return t("closed");
+}
+
+// The snapshot says when a button may next change by the clock alone (16:00, closing,
+// opening); the kiosk asks again then, not more often.
+let clockTimer = null;
+function refreshAt(moment) {
+  clearTimeout(clockTimer);
+  const ms = moment ? Date.parse(moment) - Date.now() : Number.NaN;
+  if (Number.isFinite(ms)) clockTimer = setTimeout(() => live.refresh(), Math.max(1000, ms + 1000));
+}
+
+// The buttons are built once for a set of services and then updated in place (counts,
+// estimates, greyed or not): an element under a finger is never replaced, since a press
+// that spans its replacement is lost. They are built again only when the services
+// themselves change (which, their names, pictograms, order), and never during a press.
+const PRESS_SETTLE_MS = 300; // after the finger lifts, the tap's click comes first
+let latest = null; // the latest snapshot or state
+let builtFor = null; // the services (and priorities) the buttons were built for
+const pressing = new Map(); // pointers down on a button of the kiosk -> since when
+const LONGEST_PRESS_MS = 10_000; // a pointer "down" longer is a lost release, not a press
+let pressTimer = null;
+
+function pressed() {
+  for (const [pointer, since] of pressing) if (Date.now() - since > LONGEST_PRESS_MS) pressing.delete(pointer);
+  return pressing.size > 0;
+}
+
+function servicesShape(snapshot) {
+  return JSON.stringify([
+    snapshot.services.map((s) => [s.id, s.name_vi, s.name_en, s.pictogram]),
+    snapshot.priorities.map((p) => [p.code, p.name_vi, p.name_en]),
+  ]);
+}
+
+function serviceButton(service) {
+  const id = service.id;
+  return el(
+    "button",
+    { type: "button", class: "service", "data-service-id": id, onclick: () => choose(currentService(id)) },
+    el("img", { src: `/static/pictograms/${service.pictogram || "default"}.svg`, alt: "", class: "pictogram" }),
+    el("span", { class: "name" }, inLanguage(service, "name")),
+    el("span", { class: "meta" }),
+  );
+}
+
+function currentService(id) {
+  return latest && latest.services.find((s) => s.id === id);
+}
+
+function updateButton(button, service) {
+  const why = notIssuing(service);
+  button.classList.toggle("unavailable", Boolean(why));
+  const line = button.lastElementChild;
+  const kind = why ? "not-issuing" : "meta";
+  const text = why || t("waiting", { waiting: service.waiting, minutes: service.estimated_wait_minutes });
+  if (line.className !== kind) line.className = kind;
+  if (line.textContent !== text) line.textContent = text;
+}
+
 function renderServices(snapshot) {
+  latest = snapshot;
   $("site-name").textContent = snapshot.site.name;
-  const grid = $("services");
-  grid.replaceChildren(
-    ...snapshot.services.map((service) =>
-      el(
-        "button",
-        { type: "button", class: "service", "data-service-id": service.id, onclick: () => choose(service) },
-        el("img", { src: `/static/pictograms/${service.pictogram || "default"}.svg`, alt: "", class: "pictogram" }),
-        el("span", { class: "name" }, inLanguage(service, "name")),
-        el("span", { class: "meta" }, t("waiting", { waiting: service.waiting, minutes: service.estimated_wait_minutes })),
+  const shape = servicesShape(snapshot);
+  if (shape !== builtFor && !pressed()) {
+    builtFor = shape;
+    $("services").replaceChildren(...snapshot.services.map(serviceButton));
+    $("priorities").replaceChildren(
+      ...snapshot.priorities.map((p) =>
+        el("button", { type: "button", class: "big", "data-priority": p.code, onclick: () => issue(p.code) }, inLanguage(p, "name")),
       ),
-    ),
-  );
-  $("priorities").replaceChildren(
-    ...snapshot.priorities.map((p) =>
-      el("button", { type: "button", class: "big", "data-priority": p.code, onclick: () => issue(p.code) }, inLanguage(p, "name")),
-    ),
-  );
+    );
+  }
+  for (const service of snapshot.services) {
+    const button = $("services").querySelector(`button[data-service-id="${service.id}"]`);
+    if (button) updateButton(button, service);
+  }
+  refreshAt(snapshot.next_change_at);
   setOnline(true);
 }
 
+// A press lasts from the finger down on a button to its lifting (or the browser giving it
+// up); a rebuild that waited for it happens just after, once the tap has done its work.
+document.addEventListener(
+  "pointerdown",
+  (event) => {
+    if (event.target.closest("#services button, #priorities button")) pressing.set(event.pointerId, Date.now());
+  },
+  true,
+);
+for (const type of ["pointerup", "pointercancel"]) {
+  document.addEventListener(
+    type,
+    (event) => {
+      if (!pressing.delete(event.pointerId) || pressing.size) return;
+      clearTimeout(pressTimer);
+      pressTimer = setTimeout(() => {
+        if (!pressed() && latest && servicesShape(latest) !== builtFor) renderServices(latest);
+      }, PRESS_SETTLE_MS);
+    },
+    true,
+  );
+}
+
 function choose(service) {
+  if (!service || notIssuing(service)) return; // gone, or no number now
   chosenService = service;
   message("");
   $("chosen-service").textContent = inLanguage(service, "name");
@@ -120,10 +215,13 @@ function showPrinting(printing) {
   const failed = status === "failed";
   $("step-result").classList.toggle("screen-ticket", failed);
   $("print-trouble").hidden = !failed;
-  const words = { queued: t("printing"), printing: t("printing"), printed: t("printed") };
+  const pending = status === "queued" || status === "printing";
+  const due = pending && printing.seconds ? Math.ceil(printing.seconds) : 0;
+  const busy = due > SLOW_PRINT_SECONDS ? t("printing_slow", { seconds: due }) : t("printing");
+  const words = { queued: busy, printing: busy, printed: t("printed") };
   $("print-status").textContent = words[status] || "";
   $("print-status").hidden = !words[status];
-  returnAfter(failed ? SCREEN_TICKET_SECONDS : RESULT_SECONDS);
+  returnAfter(failed ? SCREEN_TICKET_SECONDS : Math.max(RESULT_SECONDS, due + PRINT_MARGIN_SECONDS));
 }
 
 // The result stays up for `seconds`, counting down, then the kiosk is ready for the next.
@@ -205,12 +303,23 @@ window.xephangKiosk = { reset };
 const live = connectLive({
   auth: { device: token },
   load: () => fetchJson("/api/kiosk/snapshot", { headers }),
-  onSnapshot: renderServices,
-  onChange: () => live.refresh(), // waiting counts and estimates changed
+  onSnapshot: renderServices, // and every `state` the server pushes (counts, estimates, hours)
   onStatus: (connected, error) => {
-    $("connection").textContent = connected ? "" : trouble(error);
-    if (!connected) setOnline(false, Boolean(error && (error.status || error.data)));
+    // Refused (its token is unknown or revoked): not a lost connection, and not the
+    // citizen's business how; they are told where to get a number.
+    const refused = !connected && Boolean(error && ([401, 403].includes(error.status) || error.data));
+    $("out-of-service").hidden = !refused;
+    document.querySelector("#kiosk > main").hidden = refused;
+    $("out-of-service-reason").textContent = refused ? trouble(error) : "";
+    $("connection").textContent = connected || refused ? "" : trouble(error);
+    if (!connected) setOnline(false, refused);
   },
+});
+
+// The server cut the connection (the kiosk was revoked or paired again): Socket.IO does not
+// reconnect by itself then, so ask for the snapshot, whose refusal says why.
+live.socket.on("disconnect", (reason) => {
+  if (reason === "io server disconnect") live.refresh();
 });
 
 live.socket.on("printing", (job) => {

@@ -1,6 +1,10 @@
-// Keeps a screen in step with the server: a snapshot over HTTP, then changes over
-// Socket.IO. Every change carries the site's sequence number; on connect, on reconnect and
-// on any gap in the sequence the screen fetches a fresh snapshot, so it is never left wrong.
+// Keeps a screen in step with the server: its snapshot over HTTP on connect and on every
+// reconnect, then the states the server pushes over Socket.IO (README, "Live events"),
+// applied as they come, without a request. Every state carries the site's sequence number
+// and a screen never goes back to an older one. Each committed change is also announced by
+// a bare `change`: one that concerns the screen and that no state covers within a couple of
+// seconds (a state that could not be computed, a message lost between workers) makes the
+// screen fetch its snapshot, so it is never left wrong.
 /* global io */
 
 // -- words ---------------------------------------------------------------------------------
@@ -60,13 +64,31 @@ export async function fetchJson(url, options = {}) {
   return body;
 }
 
-export function connectLive({ auth, load, onSnapshot, onChange = () => {}, onTicket, onStatus = () => {} }) {
+// How long a change may wait for the state that covers it before the screen asks for its
+// snapshot; up to as long again at random, so that a site's screens do not all ask at once.
+const GAP_MS = 1500;
+
+// `onSnapshot` renders a snapshot, and the `state` payloads too (they are the same thing).
+// A page that follows other events (the phone's `queue` and `ticket`) applies them through
+// `take`. `concerns(change)` says which changes the server follows with a state for this
+// screen (the others are none of its business). A page that is told only of changes, with no
+// state (the rating tablet), handles them in `onChange` instead, called for each newer one.
+export function connectLive({ auth, load, onSnapshot, concerns = () => true, onChange = null, onStatus = () => {} }) {
   let seq = -1;
   let loading = false;
   let again = false;
-  let held = [];
+  let uncovered = []; // [seq, due]: changes that concern the screen, waiting for their state
+  let gapTimer = null;
   // Retry every 0.5-2 s: a board must be right again within seconds of a server restart.
   const socket = io({ transports: ["websocket"], auth, reconnectionDelay: 500, reconnectionDelayMax: 2000 });
+
+  // A payload at least as new as what the screen shows becomes what it shows (the same seq
+  // may carry a phone's ticket after its queue); an older one (several workers) is dropped.
+  function take(payload) {
+    if (!payload || typeof payload.seq !== "number" || payload.seq < seq) return false;
+    seq = payload.seq;
+    return true;
+  }
 
   async function refresh() {
     if (loading) {
@@ -74,48 +96,67 @@ export function connectLive({ auth, load, onSnapshot, onChange = () => {}, onTic
       return;
     }
     loading = true;
+    uncovered = []; // the snapshot is at least as new as every change heard so far
     try {
       const snapshot = await load();
-      seq = snapshot.seq;
-      onSnapshot(snapshot);
+      if (take(snapshot)) onSnapshot(snapshot);
     } catch (error) {
       onStatus(false, error);
       setTimeout(refresh, 3000);
     } finally {
       loading = false;
     }
-    const waiting = held;
-    held = [];
-    waiting.forEach(handle);
     if (again) {
       again = false;
       refresh();
     }
   }
 
-  function handle(message) {
-    if (loading) {
-      held.push(message);
+  function watchGaps() {
+    clearTimeout(gapTimer);
+    gapTimer = null;
+    uncovered = uncovered.filter(([changeSeq]) => changeSeq > seq);
+    if (!uncovered.length) return;
+    const due = Math.min(...uncovered.map(([, at]) => at));
+    if (due > Date.now()) {
+      gapTimer = setTimeout(watchGaps, due - Date.now());
+    } else if (loading) {
+      gapTimer = setTimeout(watchGaps, GAP_MS); // the snapshot on its way may cover it
+    } else {
+      console.log("GAP refresh", seq, JSON.stringify(uncovered));
+      refresh();
+    }
+  }
+
+  function change(message) {
+    if (!message || typeof message.seq !== "number" || message.seq <= seq) return;
+    if (onChange) {
+      onChange(message);
       return;
     }
-    if (message.seq <= seq) return; // already in the snapshot
-    if (message.seq > seq + 1) {
-      refresh(); // a gap: something was missed
-      return;
-    }
-    seq = message.seq;
-    onChange(message);
+    if (!concerns(message)) return;
+    uncovered.push([message.seq, Date.now() + GAP_MS * (1 + Math.random())]);
+    watchGaps();
+  }
+
+  function state(payload) {
+    if (take(payload)) onSnapshot(payload);
   }
 
   socket.on("connect", () => {
+    console.log("CONNECT", seq);
     onStatus(true);
+    seq = -1; // whatever the server holds now (a database restored, say) is the truth
     refresh();
   });
-  socket.on("disconnect", () => onStatus(false));
+  socket.on("disconnect", () => {
+    uncovered = []; // the snapshot on reconnect covers them
+    onStatus(false);
+  });
   socket.on("connect_error", (error) => onStatus(false, error));
-  socket.on("change", handle);
-  if (onTicket) socket.on("ticket", onTicket);
-  return { socket, refresh, seq: () => seq };
+  socket.on("change", change);
+  socket.on("state", state);
+  return { socket, refresh, take, seq: () => seq };
 }
 
 // What to tell a person when the server cannot be used: its own words where it refused

@@ -1,5 +1,5 @@
 // The managers' live hall: queues, counters and printers of one site, kept live by the
-// site's change events (each one refetches the snapshot). Waits grow without any event,
+// hall's state that the server pushes after each change. Waits grow without any event,
 // so the screen recomputes them every second from when each citizen took their number,
 // and raises an alert the moment one passes the service's target; the alert stays until
 // nobody waits past the target any more (they were called) or the printer fault clears.
@@ -41,6 +41,18 @@ export function overdue(services) {
   return result;
 }
 
+// Services with people waiting and no open counter to call them.
+export function unstaffed(services) {
+  return services.filter((service) => service.waiting > 0 && service.open_counters === 0);
+}
+
+// Counters whose citizen was called long ago and has not come (not yet being served).
+export function calledLongAgo(counters, minutes) {
+  return counters.filter(
+    (counter) => counter.current && counter.current.status === "called" && minutesSince(counter.current.called_at) >= minutes
+  );
+}
+
 function printerMessage(printer) {
   return (lang === "en" && printer.message_en) || printer.message;
 }
@@ -57,13 +69,33 @@ function renderAlerts() {
       )
     );
   }
+  for (const service of unstaffed(snapshot.services)) {
+    items.push(
+      el(
+        "li",
+        { class: "alert", "data-unstaffed-service-id": service.id },
+        el("strong", {}, inLanguage(service, "name")),
+        `: ${t("unstaffed", { count: service.waiting })}`
+      )
+    );
+  }
+  for (const counter of calledLongAgo(snapshot.counters, snapshot.called_alert_minutes)) {
+    items.push(
+      el(
+        "li",
+        { class: "alert", "data-called-counter-id": counter.id },
+        el("strong", {}, t("counter", { number: counter.number })),
+        `: ${t("called_long_ago", { number: counter.current.number, minutes: minutesSince(counter.current.called_at) })}`
+      )
+    );
+  }
   for (const printer of snapshot.printers.filter((p) => p.fault)) {
     items.push(
       el(
         "li",
         { class: "alert", "data-printer-id": printer.device_id },
         el("strong", {}, t("printer", { name: printer.name })),
-        `: ${printerMessage(printer)}${printer.detail ? ` (${printer.detail})` : ""}.`
+        `: ${printerMessage(printer)}.`
       )
     );
   }
@@ -114,15 +146,24 @@ function renderPrinters() {
       { class: printer.fault ? "late" : null },
       el("th", { scope: "row" }, printer.name),
       el("td", {}, printerMessage(printer)),
-      el("td", {}, printer.detail || (printer.since ? t("since", { time: formatTime(printer.since, timeZone) }) : ""))
+      el("td", {}, printer.since ? t("since", { time: formatTime(printer.since, timeZone) }) : "")
     )
   );
   if (!rows.length) rows.push(el("tr", {}, el("td", { colspan: "3", class: "hint" }, t("no_printer"))));
   $("printers").replaceChildren(...rows);
 }
 
+function renderTotals() {
+  const today = snapshot.today;
+  $("today-issued").textContent = today.issued.toLocaleString(locale);
+  $("today-served").textContent = today.served.toLocaleString(locale);
+  $("today-wait").textContent =
+    today.mean_wait_seconds === null ? "–" : t("minutes", { n: (today.mean_wait_seconds / 60).toLocaleString(locale, { maximumFractionDigits: 1 }) });
+}
+
 function render() {
   if (!snapshot) return;
+  renderTotals();
   renderAlerts();
   renderQueues();
   renderCounters();
@@ -130,17 +171,9 @@ function render() {
   $("clock").textContent = new Date(now()).toLocaleTimeString(locale, { timeZone });
 }
 
-// Several changes in a burst (a busy hall) cost one snapshot.
-let pending = null;
-function soon() {
-  if (pending) return;
-  pending = setTimeout(() => {
-    pending = null;
-    live.refresh();
-  }, 250);
-}
-
-const live = connectLive({
+// The hall's snapshot on connect, then the hall's state as the server pushes it (once per
+// burst of changes: a busy hall costs no request).
+connectLive({
   auth: { manager: siteId },
   load: () => fetchJson(`/api/sites/${siteId}/overview`),
   onSnapshot: (data) => {
@@ -148,7 +181,6 @@ const live = connectLive({
     clockOffset = Date.parse(data.now) - Date.now();
     render();
   },
-  onChange: soon,
   onStatus: (ok, error) => {
     $("connection").textContent = ok ? t("live") : trouble(error);
     $("connection").className = ok ? "status ok" : "status bad";

@@ -87,9 +87,27 @@ function renderNotifyBox(status) {
   }
 }
 
+// A transfer keeps the number and the place: said while the citizen waits in the new
+// service, and announced if it happens while the page is open.
+function renderTransfer(ticket, moved) {
+  const from = ticket.transferred_from;
+  const shown = Boolean(from) && ["waiting", "called"].includes(ticket.status);
+  $("transfer-state").hidden = !shown;
+  const to = inLanguage(ticket, "service_name");
+  $("transfer-state").textContent = shown
+    ? t("moved", { number: ticket.number, from: inLanguage(from, "service_name"), to })
+    : "";
+  if (moved && from) {
+    vibrate("transferred", NEAR_PATTERN);
+    notify("transferred", t("moved_title", { number: ticket.number, to }), t("moved_body"));
+  }
+}
+
 function render(snapshot) {
   const ticket = snapshot.ticket;
+  const moved = !firstSnapshot && serviceId !== null && ticket.service_id !== serviceId;
   serviceId = ticket.service_id;
+  renderTransfer(ticket, moved);
   const waiting = ticket.status === "waiting";
   const called = ticket.status === "called";
   const near = waiting && ticket.people_ahead <= notifyAhead;
@@ -146,16 +164,58 @@ $("cancel").addEventListener("click", async () => {
   live.refresh();
 });
 
+// -- following the ticket -------------------------------------------------------------------
+// The page fetches its ticket once, on connect; then the server tells it, in its own room,
+// its ticket's new state (`ticket`: called, recalled, served, transferred, cancelled...) and,
+// in its service's room, every waiting number's people ahead and wait (`queue`), from which
+// it reads its own. It never asks again because another ticket moved. A queue without its
+// number means its ticket left the queue: the `ticket` saying how comes right behind it,
+// and only if it does not does the page ask for its snapshot, once.
+const VIEW_WAIT_MS = 1500;
+let shown = null; // the ticket's latest full view (a snapshot, or a `ticket` event)
+let viewTimer = null;
+let viewNeeded = -1; // the seq of a queue that said the ticket left it (or came back)
+
+function showView(view) {
+  const before = serviceId;
+  shown = view;
+  render(view);
+  // Transferred: its new service's queue is heard in that service's room, joined on connect.
+  if (before !== null && serviceId !== before) live.socket.disconnect().connect();
+}
+
+function applyQueue(queue) {
+  if (!shown || queue.service_id !== serviceId || !live.take(queue)) return;
+  const ticket = shown.ticket;
+  const place = queue.tickets[ticket.number];
+  if (place && ticket.status === "waiting") {
+    const [ahead, minutes] = place;
+    if (ahead === ticket.people_ahead && minutes === ticket.estimated_wait_minutes) return;
+    shown = { ...shown, seq: queue.seq, ticket: { ...ticket, people_ahead: ahead, estimated_wait_minutes: minutes } };
+    render(shown);
+  } else if (Boolean(place) !== (ticket.status === "waiting") && shown.seq < queue.seq) {
+    viewNeeded = Math.max(viewNeeded, queue.seq);
+    if (!viewTimer) viewTimer = setTimeout(viewOrSnapshot, VIEW_WAIT_MS);
+  }
+}
+
+function viewOrSnapshot() {
+  viewTimer = null;
+  console.log("VIEW", shown.seq, viewNeeded);
+  if (shown.seq < viewNeeded) live.refresh();
+}
+
 const live = connectLive({
   auth: { ticket: token },
-  load: () => fetchJson(`/api/tickets/${token}`),
-  onSnapshot: render,
-  // Another ticket's change matters only if it is in this ticket's queue.
-  onChange: (change) => {
-    if (change.service_ids.includes(serviceId)) live.refresh();
-  },
-  onTicket: () => live.refresh(),
+  load: () => { console.log("LOAD", new Error().stack.replace(/\n/g, " | ")); return fetchJson(`/api/tickets/${token}`); },
+  onSnapshot: showView,
+  concerns: (change) => change.service_ids.includes(serviceId),
   onStatus: (online, error) => {
     $("connection").textContent = online ? "" : trouble(error);
   },
+});
+live.socket.on("queue", applyQueue);
+live.socket.on("ticket", (view) => {
+  if (!view || !view.ticket) live.refresh(); // a server that only says it changed
+  else if (live.take(view)) showView(view);
 });

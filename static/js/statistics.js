@@ -2,7 +2,7 @@
 // server, so the page prints and reads without this script). Chart.js comes from npm and
 // is served by our own server.
 /* global Chart */
-import { fetchJson, inLanguage, t } from "./live.js";
+import { fetchJson, inLanguage, locale, t } from "./live.js";
 
 const charts = document.getElementById("charts");
 const BRAND = "#b3261e";
@@ -14,10 +14,11 @@ document.getElementById("print")?.addEventListener("click", () => window.print()
 function draw(id, config) {
   const canvas = document.getElementById(id);
   if (!canvas) return null;
-  // Printing: no animation, so the printed page holds the final bars.
+  // Printing: no animation, so the printed page holds the final bars. Numbers on the axes
+  // and in the tooltips as the page's language writes them (4,5 in Vietnamese).
   return new Chart(canvas, {
     ...config,
-    options: { animation: false, responsive: true, maintainAspectRatio: false, ...config.options },
+    options: { animation: false, responsive: true, maintainAspectRatio: false, locale, ...config.options },
   });
 }
 

@@ -188,6 +188,13 @@ def test_every_screen_passes_axe_at_its_sizes(screens: Screens, hall: Hall, lang
         expect(clerk.locator("#current-number")).not_to_have_text("–")
         check(clerk, f"counter-{width}x{height}-{lang}", problems)
 
+    guide = signed_in(screens, hall, "canbo1", 1366, 768)
+    guide.goto(f"{hall.url}/reception?lang={lang}")
+    expect(guide.locator("#services button.service")).to_have_count(6)
+    guide.locator("#services button.service").first.click()
+    expect(guide.locator("#result-number")).not_to_be_empty()
+    check(guide, f"reception-{lang}", problems)
+
     manager = signed_in(screens, hall, "quanly", 1920, 1080)
     manager.goto(f"{hall.url}/manager?lang={lang}")
     expect(manager.locator("#counters tr")).to_have_count(6)
@@ -197,7 +204,7 @@ def test_every_screen_passes_axe_at_its_sizes(screens: Screens, hall: Hall, lang
     expect(manager.locator("#charts")).to_have_attribute("data-drawn", "true")
     check(manager, f"statistics-{lang}", problems)
 
-    assert problems == {}
+    assert problems == {}, "\n".join(f"{k}: {v}" for k, v in problems.items())
     assert {name: found for name, found in small.items() if found} == {}
 
 

@@ -55,7 +55,7 @@ def test_the_hall_raises_an_alert_past_the_target_until_the_citizen_is_called(
     first = issue(live_server, http, creds, land)
     queue = hall.locator(f"#queues tr[data-service-id='{land}'] .waiting")
     expect(queue).to_have_text("1")  # pushed live, no reload
-    expect(hall.locator("#alerts li")).to_have_count(0)
+    expect(hall.locator("#alerts li[data-service-id]")).to_have_count(0)
 
     # The citizen has in fact been waiting 7 minutes; the next change brings the hall a
     # snapshot that says so, and the alert shows.
@@ -137,3 +137,47 @@ def test_a_printer_fault_shows_on_the_hall_until_the_printer_is_back(
         expect(fault).to_have_count(0)  # printed again: the fault clears by itself
     finally:
         printer.close()
+
+
+def test_a_manager_lands_on_the_hall_with_the_days_totals_and_alerts_for_the_hall(
+    screens: Screens, live_server: Any, creds: DemoCredentials, centre: Centre
+) -> None:
+    land = centre.service["DD"]
+    http = live_server.session_for("canbo4", creds.passwords["canbo4"])
+    first = issue(live_server, http, creds, land)
+    issue(live_server, http, creds, land)
+    hall = screens.open(f"{live_server.url}/login", 1920, 1080)
+    hall.fill("#username", "quanly")
+    hall.fill("#password", creds.passwords["quanly"])
+    hall.click("button[type=submit]")
+    expect(hall.locator("#hall")).to_be_visible()  # the landing page, no extra click
+    expect(hall.locator("#today-issued")).to_have_text("2")
+    expect(hall.locator("#today-served")).to_have_text("0")
+    unstaffed = hall.locator(f"#alerts li[data-unstaffed-service-id='{land}']")
+    expect(unstaffed).to_contain_text("2 người đang chờ nhưng không quầy nào mở")
+
+    counter_4 = centre.counter[4]
+    for action in ("open", "call-next"):
+        response = http.post(
+            f"{live_server.url}/api/counters/{counter_4}/{action}", json={}, timeout=5
+        )
+        assert response.ok, response.text
+    expect(unstaffed).to_have_count(0)
+    # The citizen was in fact called 6 minutes ago (after waiting 1.5) and never came.
+    now = datetime.now(UTC)
+    with centre.db.write_session() as session, session.begin():
+        session.execute(
+            update(Ticket)
+            .where(Ticket.id == first)
+            .values(
+                queued_at=now - timedelta(minutes=7, seconds=30),
+                first_called_at=now - timedelta(minutes=6),
+                called_at=now - timedelta(minutes=6),
+            )
+        )
+    issue(live_server, http, creds, land)  # any change brings a fresh snapshot
+    called = hall.locator(f"#alerts li[data-called-counter-id='{counter_4}']")
+    expect(called).to_contain_text("Số C001 đã được gọi 6 phút trước mà chưa đến quầy")
+    expect(hall.locator("#today-issued")).to_have_text("3")
+    expect(hall.locator("#today-wait")).to_have_text("1,5 phút")  # a decimal comma
+    shoot(hall, "manager-hall-day")

@@ -11,8 +11,12 @@ from typing import Any
 import pytest
 import requests
 from playwright.sync_api import expect
+from sqlalchemy import select
 
+from server.adapters.db.models import Device
 from server.cli.demo import DemoCredentials
+from server.services.printing import set_printer
+from server.services.unit_of_work import UnitOfWork
 from tests.browser.conftest import Screens, shoot
 from tests.conftest import Centre
 from tests.live import LiveServer, wait_until
@@ -23,6 +27,16 @@ pytestmark = [pytest.mark.server, pytest.mark.browser]
 def kiosk(screens: Screens, server: Any, creds: DemoCredentials) -> Any:
     page = screens.open(f"{server.url}/kiosk?device={creds.device_tokens['kiosk']}", 1080, 1920)
     expect(page.locator("button.service")).to_have_count(6)
+    return page
+
+
+def counter_page_login(screens: Screens, server: Any, creds: DemoCredentials, username: str) -> Any:
+    """A staff member signed in, on the page the sign-in leads them to."""
+    page = screens.open(f"{server.url}/login", 1366, 768)
+    page.fill("#username", username)
+    page.fill("#password", creds.passwords[username])
+    page.click("button[type=submit]")
+    expect(page.locator("#username")).to_have_count(0)
     return page
 
 
@@ -96,7 +110,7 @@ def test_a_ticket_goes_from_kiosk_to_counter_board_and_phone(
 
     clerk.keyboard.press("s")  # keyboard shortcut: start serving
     expect(clerk.locator("#current-status")).to_have_text("Đang phục vụ")
-    expect(phone.locator("#status-text")).to_have_text("Bạn đang được phục vụ.")
+    expect(phone.locator("#status-text")).to_have_text("Ông/bà đang được phục vụ.")
     clerk.keyboard.press("f")  # finish
     expect(clerk.locator("#current-number")).to_have_text("–")
     expect(clerk.locator("#done-message")).to_have_text("Đã hoàn thành số A001.")
@@ -191,8 +205,33 @@ def test_an_unregistered_kiosk_says_so_and_shows_no_service(
     screens: Screens, live_server: Any
 ) -> None:
     page = screens.open(f"{live_server.url}/kiosk?device=not-a-registered-token", 1080, 1920)
-    expect(page.locator("#connection")).to_contain_text("Mã thiết bị không hợp lệ")
+    # The citizen in front of it is told what to do, in words for them; the reason is for
+    # the staff member who comes to look.
+    notice = page.locator("#out-of-service")
+    expect(notice).to_be_visible()
+    expect(notice).to_contain_text("Ki-ốt này đang tạm ngừng cấp số.")
+    expect(notice).to_contain_text("Mời ông/bà lấy số tại ki-ốt khác hoặc hỏi cán bộ hướng dẫn.")
+    expect(page.locator("#out-of-service-reason")).to_contain_text("Mã thiết bị không hợp lệ")
+    expect(page.locator("#offline")).to_be_hidden()
+    expect(page.locator("#connection")).to_be_empty()
     expect(page.locator("button.service")).to_have_count(0)
+    shoot(page, "kiosk-out-of-service")
+
+
+def test_a_kiosk_revoked_while_open_turns_to_the_citizens_out_of_service_notice(
+    screens: Screens, live_server: LiveServer, creds: DemoCredentials, centre: Centre
+) -> None:
+    citizen = kiosk(screens, live_server, creds)
+    with centre.db.reading() as session:
+        kiosk_id = session.scalars(select(Device.id).where(Device.kind == "kiosk")).one()
+    admin = live_server.session_for("admin", creds.passwords["admin"])
+    revoked = admin.post(f"{live_server.url}/admin/devices/{kiosk_id}/revoke", timeout=5)
+    assert revoked.ok, revoked.text
+    # Its connection is cut at once; it tries again, and is refused.
+    expect(citizen.locator("#out-of-service")).to_be_visible(timeout=15_000)
+    expect(citizen.locator("#out-of-service")).to_contain_text("Ki-ốt này đang tạm ngừng cấp số.")
+    expect(citizen.locator("#offline")).to_be_hidden()
+    expect(citizen.locator("button.service").first).to_be_disabled()
 
 
 def test_the_kiosk_switches_to_english_and_comes_back_to_vietnamese_by_itself(
@@ -270,14 +309,18 @@ def test_a_clerk_transfers_a_ticket_and_pauses_with_a_reason_the_board_and_hall_
         f"{live_server.url}/board?device={creds.device_tokens['board']}", 1920, 1080
     )
     expect(board.locator("#counters tr")).to_have_count(6)
-    requests.post(
+    issued = requests.post(
         f"{live_server.url}/api/kiosk/tickets",
         json={"service_id": centre.service["HT"]},
         headers={"X-Device-Token": creds.device_tokens["kiosk"]},
         timeout=5,
-    ).raise_for_status()
+    )
+    issued.raise_for_status()
+    phone = screens.open(f"{live_server.url}/t/{issued.json()['ticket']['token']}", 390, 844)
+    expect(phone.locator("#transfer-state")).to_be_hidden()
     clerk = counter_page(screens, live_server, creds, 1, size=(1024, 768))  # a tablet
     clerk.click("button[data-action=open]")
+    expect(clerk.locator("#counter-state")).to_have_text("Đang mở")
     clerk.click("button[data-action=call-next]")
     expect(clerk.locator("#current-number")).to_have_text("A001")
     expect(clerk.locator("#current-timer")).to_have_text("0:00")
@@ -293,9 +336,20 @@ def test_a_clerk_transfers_a_ticket_and_pauses_with_a_reason_the_board_and_hall_
     expect(clerk.locator("#current-number")).to_have_text("–")
     # Counter 1 serves certification too: the citizen waits there, keeping the number.
     expect(clerk.locator("#waiting tr")).to_have_count(1)
-    expect(clerk.locator("#waiting tr td").nth(1)).to_have_text("Chứng thực")
+    service_cell = clerk.locator("#waiting tr td").nth(1)
+    expect(service_cell).to_contain_text("Chứng thực")
+    expect(service_cell).to_contain_text("Chuyển từ Tư pháp - Hộ tịch (quầy 1)")
     expect(certification).to_have_text("1")
     expect(civil).to_have_text("0")
+    # The citizen's phone says so: same number, same place, another service.
+    expect(phone.locator("#service")).to_have_text("Chứng thực")
+    expect(phone.locator("#transfer-state")).to_have_text(
+        "Số A001 của ông/bà đã được chuyển từ lĩnh vực “Tư pháp - Hộ tịch” sang lĩnh vực "
+        "“Chứng thực”. Ông/bà giữ nguyên số và thứ tự chờ, không cần lấy số mới."
+    )
+    notified = [n["kind"] for n in phone.evaluate("window.xephangPhone.notified")]
+    assert notified == ["called", "transferred"]
+    shoot(phone, "phone-transferred")
 
     hall = screens.open(f"{live_server.url}/login", 1920, 1080)
     hall.fill("#username", "quanly")
@@ -368,7 +422,7 @@ def test_the_phone_warns_when_the_turn_is_near_and_when_it_comes(
         act("finish")
         act("call-next")
     expect(phone.locator("#called-state")).to_be_visible()
-    expect(phone.locator("#called-state")).to_contain_text("Đến lượt bạn!")
+    expect(phone.locator("#called-state")).to_contain_text("Đến lượt ông/bà!")
     expect(phone.locator("#counter-number")).to_have_text("1")
     expect(phone.locator("#near-state")).to_be_hidden()
     notified = phone.evaluate("window.xephangPhone.notified")
@@ -379,3 +433,147 @@ def test_the_phone_warns_when_the_turn_is_near_and_when_it_comes(
         "called",
     ]
     shoot(phone, "phone-your-turn")
+
+
+def test_a_clerk_changes_counter_and_signs_out_and_no_counter_stays_open(
+    screens: Screens, live_server: LiveServer, creds: DemoCredentials, centre: Centre
+) -> None:
+    board = screens.open(
+        f"{live_server.url}/board?device={creds.device_tokens['board']}", 1920, 1080
+    )
+    clerk = counter_page(screens, live_server, creds, 1)
+    clerk.click("button[data-action=open]")
+    expect(clerk.locator("#counter-state")).to_have_text("Đang mở")
+    clerk.click("text=Đổi quầy")
+    clerk.click("text=Quầy số 2")
+    clerk.click("button[data-action=open]")
+    expect(clerk.locator("#counter-state")).to_have_text("Đang mở")
+    # One open counter per clerk: the one left behind pauses, and the board says why.
+    expect(board.locator("#counters tr[data-counter='1'] .current")).to_have_text(
+        "Tạm dừng: Cán bộ đã chuyển sang quầy số 2"
+    )
+    clerk.click("form.sign-out button")
+    expect(clerk.locator("#username")).to_be_visible()
+    expect(board.locator("#counters tr[data-counter='2'] .current")).to_have_text(
+        "Tạm dừng: Cán bộ đã đăng xuất"
+    )
+
+
+def test_the_hall_signs_out_and_offers_no_counter_to_a_manager(
+    screens: Screens, live_server: LiveServer, creds: DemoCredentials
+) -> None:
+    hall = screens.open(f"{live_server.url}/login", 1920, 1080)
+    hall.fill("#username", "quanly")
+    hall.fill("#password", creds.passwords["quanly"])
+    hall.click("button[type=submit]")
+    for path in ("/manager", "/manager/statistics"):
+        hall.goto(f"{live_server.url}{path}")
+        expect(hall.locator(".manager-nav form.sign-out button")).to_have_text("Đăng xuất")
+    hall.click(".manager-nav form.sign-out button")
+    expect(hall.locator("#username")).to_be_visible()
+
+
+def test_the_clerk_sees_priority_transfer_note_and_minutes_waited_and_prints_again(
+    screens: Screens, live_server: LiveServer, creds: DemoCredentials, centre: Centre
+) -> None:
+    with centre.db.reading() as session:
+        kiosk_id = session.scalars(select(Device.id).where(Device.kind == "kiosk")).one()
+    set_printer(UnitOfWork(centre.db), kiosk_id, "dummy://", None, None)
+    for priority in ("elderly", None):
+        requests.post(
+            f"{live_server.url}/api/kiosk/tickets",
+            json={"service_id": centre.service["HT"], "priority": priority},
+            headers={"X-Device-Token": creds.device_tokens["kiosk"]},
+            timeout=5,
+        ).raise_for_status()
+    clerk = counter_page(screens, live_server, creds, 1)
+    clerk.context.clock.install()
+    clerk.reload()
+    clerk.click("button[data-action=open]")
+    first = clerk.locator("#waiting tr").first
+    expect(first).to_contain_text("A001")
+    expect(first).to_contain_text("Người cao tuổi")  # the category, as on the paper
+    expect(first.locator(".waited")).to_have_text("0 phút")
+    clerk.context.clock.fast_forward(3 * 60_000)
+    expect(first.locator(".waited")).to_have_text("3 phút")  # it counts by itself
+
+    clerk.click("button[data-action=call-next]")
+    expect(clerk.locator("#current-number")).to_have_text("A001")
+    expect(clerk.locator("#current-priority")).to_have_text("Ưu tiên: Người cao tuổi")
+    clerk.fill("#transfer-note", "Cần chứng thực bản sao giấy khai sinh")
+    clerk.select_option("#transfer-service", label="Chứng thực")
+    clerk.click("button[data-action=transfer]")
+    expect(clerk.locator("#done-message")).to_have_text("Đã chuyển số A001 sang Chứng thực.")
+    expect(clerk.locator("#transfer-note")).to_have_value("")
+    moved = clerk.locator("#waiting tr", has_text="A001")
+    expect(moved).to_contain_text("Chuyển từ Tư pháp - Hộ tịch (quầy 1)")
+    expect(moved).to_contain_text("Cần chứng thực bản sao giấy khai sinh")
+    moved.locator("button", has_text="Gọi").click()
+    expect(clerk.locator("#current-transfer")).to_contain_text(
+        "Cần chứng thực bản sao giấy khai sinh"
+    )
+    shoot(clerk, "counter-transfer-note")
+
+    # The paper: seen on screen, printed again on the kiosk that issued it.
+    clerk.click("button[data-print=preview]")
+    expect(clerk.locator("#preview")).to_be_visible()
+    clerk.wait_for_function(
+        "() => { const img = document.getElementById('preview-image');"
+        " return img.complete && img.naturalWidth > 300; }"
+    )
+    clerk.click("#preview-close")
+    expect(clerk.locator("#preview")).to_be_hidden()
+    expect(clerk.locator("#print-kiosk")).to_have_value(str(kiosk_id))
+    clerk.click("button[data-print=reprint]")
+    expect(clerk.locator("#done-message")).to_have_text("Đã in lại số A001 ở Kiosk sảnh chính.")
+    # A test print is for administrators: the clerk has no such button.
+    expect(clerk.locator("button[data-print=test]")).to_have_count(0)
+
+    admin = screens.open(f"{live_server.url}/login", 1366, 768)
+    admin.fill("#username", "admin")
+    admin.fill("#password", creds.passwords["admin"])
+    admin.click("button[type=submit]")
+    admin.goto(f"{live_server.url}/counter/{centre.counter[1]}")
+    admin.click("button[data-print=test]")
+    expect(admin.locator("#done-message")).to_have_text("Đã in thử ở Kiosk sảnh chính.")
+
+
+def test_a_guide_at_reception_issues_a_priority_number_printed_or_on_screen(
+    screens: Screens, live_server: LiveServer, creds: DemoCredentials, centre: Centre
+) -> None:
+    with centre.db.reading() as session:
+        kiosk_id = session.scalars(select(Device.id).where(Device.kind == "kiosk")).one()
+    set_printer(UnitOfWork(centre.db), kiosk_id, "dummy://", None, None)
+    guide = counter_page_login(screens, live_server, creds, "canbo3")
+    guide.click("text=Tiếp đón – cấp số cho công dân")
+    expect(guide.locator("#services button.service")).to_have_count(6)
+    expect(guide.locator("#print-kiosk option")).to_have_count(2)  # on screen, or the kiosk
+
+    guide.check("#priorities input[value=pregnant]")
+    guide.click("#services button.service >> text=Chứng thực")
+    expect(guide.locator("#result-number")).to_have_text("B001")
+    expect(guide.locator("#result-priority")).to_have_text("Ưu tiên: Phụ nữ mang thai")
+    expect(guide.locator("#print-status")).to_have_text("Không in: số chỉ hiện trên màn hình.")
+    guide.wait_for_function(
+        "() => { const qr = document.getElementById('result-qr');"
+        " return qr.complete && qr.naturalWidth > 100; }"
+    )
+    # The next citizen starts with no priority.
+    expect(guide.locator('#priorities input[value=""]')).to_be_checked()
+    shoot(guide, "reception")
+
+    guide.select_option("#print-kiosk", label="Kiosk sảnh chính")
+    guide.click("#services button.service >> text=Chứng thực")
+    expect(guide.locator("#result-number")).to_have_text("B002")
+    expect(guide.locator("#result-priority")).to_be_hidden()
+    expect(guide.locator("#print-status")).to_have_text("Đã in vé ở Kiosk sảnh chính.")
+    certification = guide.locator("#services button.service", has_text="Chứng thực")
+    expect(certification).to_contain_text("Đang chờ: 2")
+
+    # Counter 3 calls the pregnant woman first, and sees why.
+    clerk = counter_page(screens, live_server, creds, 3, "canbo3")
+    clerk.click("button[data-action=open]")
+    expect(clerk.locator("#counter-state")).to_have_text("Đang mở")
+    clerk.click("button[data-action=call-next]")
+    expect(clerk.locator("#current-number")).to_have_text("B001")
+    expect(clerk.locator("#current-priority")).to_have_text("Ưu tiên: Phụ nữ mang thai")

@@ -14,6 +14,7 @@ import time
 import wave
 from collections.abc import Iterator
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -168,9 +169,10 @@ def test_two_calls_in_the_same_second_are_spoken_in_turn_and_a_recall_again(
     )
     for announcement in spoken:
         assert announcement["clips"] == announcement_sequence(
-            announcement["number"], announcement["counter"], REPEAT
+            announcement["number"], announcement["counter"], REPEAT, announcement["recall"]
         )
-        assert announcement["clips"][0] == CHIME
+        # The chime before a call, not before its recall.
+        assert (announcement["clips"][0] == CHIME) is not announcement["recall"]
         # The board waited for the sound itself: the whole time of its clips went by.
         sound = sum(clip_seconds[name] for name in announcement["clips"])
         assert announcement["seconds"] >= sound
@@ -210,3 +212,78 @@ def test_without_clips_the_board_shows_every_call_silently_and_says_so_once(
     expect(board.locator("#counters tr[data-counter='3'] .current")).to_have_text("B001")
     voice_warnings = [w for w in warnings if "xephang voice build" in w]
     assert len(voice_warnings) == 1, warnings
+
+
+def test_every_pending_call_is_on_the_board_at_once_and_leaves_with_its_ticket(
+    screens: Screens,
+    voiced_server: LiveServer,
+    creds: DemoCredentials,
+    centre: Centre,
+) -> None:
+    """Four counters calling in the same second: the four numbers are on the board within
+    two seconds, not one per announcement; a ticket marked absent or served and finished
+    leaves the big box, and a call whose ticket moved on before its turn is not spoken."""
+    server = voiced_server
+    board = open_board(screens, server, creds)
+    kiosk = requests.Session()
+    for service in ("HT", "CT", "DD", "LD"):
+        issued = kiosk.post(
+            f"{server.url}/api/kiosk/tickets",
+            json={"service_id": centre.service[service]},
+            headers={"X-Device-Token": creds.device_tokens["kiosk"]},
+            timeout=5,
+        )
+        assert issued.status_code == 201, issued.text
+    desks = {1: "canbo1", 3: "canbo2", 4: "canbo4", 5: "canbo5"}
+    clerks = {n: server.session_for(user, creds.passwords[user]) for n, user in desks.items()}
+
+    def act(number: int, action: str) -> None:
+        response = clerks[number].post(
+            f"{server.url}/api/counters/{centre.counter[number]}/{action}", timeout=5
+        )
+        assert response.ok, response.text
+
+    for number in desks:
+        act(number, "open")
+    started = time.monotonic()
+    run_all([partial(act, n, "call-next") for n in desks], timeout=10)
+    expect(board.locator("#calls .call")).to_have_count(4, timeout=3000)
+    seconds = time.monotonic() - started
+    # Spoken one after another, the four would take about 10 s (some 2.5 s each).
+    assert seconds < 5, seconds
+    shown = dict(
+        zip(
+            board.locator("#calls .call").evaluate_all(
+                "cards => cards.map(c => c.dataset.counter)"
+            ),
+            board.locator("#calls .call-number").all_inner_texts(),
+            strict=True,
+        )
+    )
+    assert shown == {"1": "A001", "3": "B001", "4": "C001", "5": "D001"}
+    # The voice is far behind: at most the first call has been spoken yet.
+    assert len(board.evaluate("window.xephangBoard.spoken")) <= 1
+
+    act(5, "no-show")  # D001 never came
+    act(4, "start")
+    act(4, "finish")  # C001 served and done
+    expect(board.locator("#calls .call")).to_have_count(2)
+    assert "C001" not in board.locator("#calls").inner_text()
+    assert "D001" not in board.locator("#calls").inner_text()
+    assert "D001" not in board.locator("#recent").inner_text()
+
+    # Everything heard is spoken or dropped, never a number that had already moved on.
+    def settled() -> Any:
+        state = board.evaluate("window.xephangBoard")
+        done = len(state["spoken"]) + len(state["dropped"])
+        return done >= 4 and state
+
+    state = wait_until(settled, timeout=30, what="the four calls spoken or dropped")
+    spoken_numbers = [s["number"] for s in state["spoken"]]
+    assert {"A001", "B001"} <= set(spoken_numbers)
+    for gone in state["dropped"]:
+        assert gone["number"] in {"C001", "D001"}
+    # A citizen at the counter is still "at counter N" in the list of recent calls.
+    act(1, "start")
+    expect(board.locator("#recent")).to_contain_text("A001")
+    shoot(board, "board-pending-calls")

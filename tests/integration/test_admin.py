@@ -24,10 +24,11 @@ from server.adapters.db.models import (
 from server.adapters.realtime import socketio
 from server.cli.demo import DemoCredentials
 from server.domain.errors import NotFound
-from server.services.admin import MAIN, CounterSettings, create_counter
+from server.services.admin.counters import MAIN, CounterSettings, create_counter
 from server.services.devices import PAIRING_ALPHABET
 from server.services.unit_of_work import UnitOfWork
 from tests.conftest import AppFactory, Centre, FakeClock, Published, Staff, kiosk_headers
+from tests.second_site import add_second_site
 
 # A new service as an admin fills in the form.
 PASSPORT = {
@@ -732,6 +733,17 @@ def test_managers_read_the_audit_log_of_their_sites_filtered(
     assert manager.get("/admin/audit?from=hôm-qua").status_code == 400
 
 
+def test_a_managers_audit_log_offers_only_the_accounts_of_their_sites(
+    admin: Staff, login: Any, centre: Centre
+) -> None:
+    other = add_second_site(centre.db)
+    who = re.compile(r'<option value="\d+"[^>]*>([^ <]+) –')
+    theirs = who.findall(login("quanly").get("/admin/audit").get_data(as_text=True))
+    assert "canbo1" in theirs and "quanly" in theirs
+    assert other.manager not in theirs
+    assert other.manager in who.findall(admin.get("/admin/audit").get_data(as_text=True))
+
+
 def test_a_tickets_history_says_who_did_what(
     login: Any, client: FlaskClient, creds: DemoCredentials, centre: Centre
 ) -> None:
@@ -816,3 +828,90 @@ def test_the_admin_navigation_leads_to_every_admin_page(admin: Staff) -> None:
         assert f'href="{url}"' in page
     assert 'href="/admin/devices"' in page
     assert 'href="/admin/api-tokens"' in page
+
+
+def test_days_and_times_are_written_dd_mm_yyyy_and_24_hour_hh_mm_whatever_the_browser(
+    admin: Staff, login: Any, client: FlaskClient, creds: DemoCredentials, centre: Centre
+) -> None:
+    """Text fields with a pattern, not the browser's pickers (which follow its own locale:
+    12/04/2026 beside 04/12/2026, "--:-- --"); the server reads both ways of writing."""
+    edit = admin.get(f"/admin/sites/{centre.site_id}").get_data(as_text=True)
+    assert 'type="time"' not in edit and 'type="date"' not in edit
+    opens = re.search(r'<input[^>]*name="opens_at"[^>]*>', edit)
+    assert opens and 'type="text"' in opens[0] and 'placeholder="hh:mm"' in opens[0]
+    assert 'value="07:30"' in opens[0] and "pattern=" in opens[0]
+    service_page = admin.get(f"/admin/services/{centre.service['DD']}").get_data(as_text=True)
+    assert 'type="time"' not in service_page and 'name="issue_until"' in service_page
+    site = {
+        "code": "tan-dinh",
+        "name": "Trung tâm Phục vụ hành chính công phường Tân Định",
+        "address": "Phường Tân Định, Thành phố Hồ Chí Minh",
+        "timezone": "Asia/Ho_Chi_Minh",
+        "opens_at": "7:00",  # as typed, without its leading zero
+        "closes_at": "17:00",
+        "streak": "3",
+    }
+    assert form(admin, f"/admin/sites/{centre.site_id}", site).status_code == 303
+    [entry] = audit_entries(centre, "site.update")
+    assert entry.detail == {"opens_at": ["07:30", "07:00"]}
+    late = form(admin, f"/admin/sites/{centre.site_id}", {**site, "closes_at": "5:00 PM"})
+    assert late.status_code == 400
+
+    issued = client.post(
+        "/api/kiosk/tickets",
+        json={"service_id": centre.service["HT"]},
+        headers=kiosk_headers(creds),
+    ).get_json()["ticket"]
+    manager = login("quanly")
+    found = manager.get(f"/admin/tickets?site={centre.site_id}&day=26/11/2026&number=A001")
+    html = found.get_data(as_text=True)
+    assert found.status_code == 200 and f"/admin/tickets/{issued['ticket_id']}" in html
+    day = re.search(r'<input[^>]*name="day"[^>]*>', html)
+    assert day and 'type="text"' in day[0] and 'value="26/11/2026"' in day[0]
+    assert manager.get("/admin/audit?from=26/11/2026&to=26/11/2026").status_code == 200
+    assert manager.get("/admin/audit?from=31/11/2026").status_code == 400
+
+
+def test_the_audit_log_reads_as_sentences_with_names_and_local_times(
+    admin: Staff, uow: UnitOfWork, centre: Centre, clock: FakeClock
+) -> None:
+    from server.domain.roles import Role
+    from server.services.admin.accounts import UserSettings, update_user
+    from server.services.devices import DeviceSettings, repair_device, update_device
+
+    with centre.db.reading() as session:
+        tablet = session.scalars(select(Device).where(Device.kind == "rating")).one().id
+    form(admin, f"/admin/services/{centre.service['HT']}/target", {"target_minutes": "12"})
+    admin_id = centre.user["admin"]
+    update_device(uow, admin_id, tablet, DeviceSettings("Máy đánh giá quầy 1", centre.counter[2]))
+    clock.advance(minutes=5)
+    repair_device(uow, admin_id, tablet)  # a code until 09:20
+    counters = (centre.counter[3], centre.counter[4])
+    update_user(
+        uow,
+        admin_id,
+        centre.user["canbo3"],
+        UserSettings("canbo3", "Lê Thị Thu Hà", Role.CLERK, counter_ids=counters),
+    )
+    page = admin.get("/admin/audit").get_data(as_text=True)
+
+    def row(action: str) -> str:
+        found = re.search(rf'<tr data-action="{re.escape(action)}">(.*?)</tr>', page, re.S)
+        assert found, action
+        return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", found[1])).replace(" :", ":")
+
+    target = row("service.target")
+    assert "26/11/2026 09:00 " in target  # local time, to the minute
+    assert "Tư pháp - Hộ tịch" in target  # the service by its name, not "#1"
+    assert "Thời gian chờ mục tiêu (phút): 30 → 12" in target
+    moved = row("device.update")
+    assert "Máy đánh giá quầy 1" in moved
+    assert "Quầy: 1 – Hộ tịch → 2 – Hộ tịch - Chứng thực" in moved
+    assert "Hiệu lực mã ghép nối đến: 26/11/2026 09:20" in row("device.repair")
+    clerk = row("user.update")
+    assert "Lê Thị Thu Hà" in clerk
+    assert "Quầy: 3 – Chứng thực → 3 – Chứng thực, 4 – Đất đai" in clerk
+    for raw in ("target_minutes", "counter_id", "pairing_expires_at", "2026-11-26T", "tan-dinh#"):
+        assert raw not in page, raw
+    english = admin.get("/admin/audit?lang=en").get_data(as_text=True)
+    assert "Target waiting time (min)" in english

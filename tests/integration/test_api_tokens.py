@@ -14,7 +14,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from server.adapters.db.models import ApiToken, AuditEntry, Ticket
-from server.cli.main import cli, create_api_token
+from server.cli.accounts import create_api_token
+from server.cli.main import cli
 from server.domain.errors import Forbidden, InvalidInput, NotFound
 from server.domain.tickets import Channel
 from server.services import api_tokens

@@ -94,6 +94,9 @@ counter.choose          GET    login login login login login login ok    ok    o
 counter.page            GET    login login login login login login ok    403   403   403   ok
 counter.snapshot        GET    401   401   401   401   401   401   ok    403   403   403   ok
 counter.act             POST   401   401   401   401   401   401   ok    403   403   403   ok
+reception.page          GET    login login login login login login ok    ok    ok    403   ok
+reception.snapshot      GET    401   401   401   401   401   401   ok    ok    ok    403   ok
+reception.issue         POST   401   401   401   401   401   401   ok    ok    ok    403   ok
 printing.preview        GET    401   401   401   401   401   401   ok    403   ok    403   ok
 printing.reprint        POST   401   401   401   401   401   401   ok    403   ok    403   ok
 printing.test_print     POST   401   401   401   401   401   401   403   403   403   403   ok
@@ -221,6 +224,7 @@ class World:
 # a site that is not theirs.
 ABOUT_THE_SITE = {
     "manager.hall",
+    "reception.page",
     "manager.statistics_page",
     "manager.statistics_json",
     "manager.statistics_csv",
@@ -239,6 +243,7 @@ def json_body(world: World, endpoint: str) -> dict[str, Any]:
     bodies: dict[str, dict[str, Any]] = {
         "kiosk.issue": {"service_id": service},
         "integration.issue": {"service_id": service},
+        "reception.issue": {"service_id": service, "priority": "elderly"},
         "rating.rate": {"ticket_id": world.ids["served_at_counter_1"], "rating": "satisfied"},
         "manager.set_notice": {"notice": "Chiều nay lĩnh vực Đất đai nghỉ."},
     }
@@ -468,11 +473,11 @@ CONNECTS: dict[str, Callable[[World, Actor], dict[str, Any] | None]] = {
 SOCKET_TABLE = """
 connect  caller   rooms
 nothing  -
-device   kiosk    board kiosk
+device   kiosk    kiosks kiosk
 device   board    board
-device   rating   counter1
+device   rating   rating1
 printer  kiosk    printer
-ticket   phone    ticket board
+ticket   phone    ticket service
 counter3 clerk3   counter3 counters
 counter3 admin    counter3 counters
 counter4 clerk4   counter4 counters
@@ -518,13 +523,16 @@ def room_names(world: World, rooms: frozenset[str]) -> set[str]:
     site, counter = world.centre.site_id, world.centre.counter
     names = {
         "board": f"board:{site}",
+        "kiosks": f"kiosks:{site}",
         "kiosk": f"kiosk:{kiosk}",
         "printer": f"printer:{kiosk}",
         "counter1": f"counter:{counter[1]}",
+        "rating1": f"rating:{counter[1]}",
         "counter3": f"counter:{counter[3]}",
         "counter4": f"counter:{counter[4]}",
         "counters": f"counters:{site}",
         "ticket": f"ticket:{world.phone_token}",
+        "service": f"service:{world.centre.service['LD']}",
         "manager": f"manager:{site}",
         "manager2": f"manager:{world.second.site_id}",
     }
@@ -643,6 +651,7 @@ def test_a_phone_hears_only_its_own_ticket(
         )
         assert done.status_code == 200, done.get_json()
     heard = mine.get_received()
-    assert {m["name"] for m in heard} == {"change"}  # the hall's news, not another's ticket
+    # its service's news and queue, not another's ticket
+    assert {m["name"] for m in heard} == {"change", "queue"}
     assert other.token not in str(heard)
     assert [m["name"] for m in theirs.get_received()].count("ticket") == 1

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import make_url, select
+from sqlalchemy import func, make_url, select
 
 from server.adapters.db.engine import Database
-from server.adapters.db.models import Device, User
+from server.adapters.db.models import AuditEntry, Device, User
 from server.cli.main import cli
 from server.services.credentials import token_hash
 
@@ -65,6 +65,43 @@ def test_demo_prints_working_urls_and_fresh_passwords(run: Run, tmp_path: Path) 
     db.dispose()
 
 
+def test_demo_renews_only_its_own_devices_never_those_an_admin_paired_or_revoked(
+    run: Run, tmp_path: Path
+) -> None:
+    from server.services.devices import repair_device, revoke_device
+    from server.services.unit_of_work import UnitOfWork
+
+    run("demo")
+    db = database(tmp_path)
+    with db.reading() as session:
+        ids = {d.kind: d.id for d in session.scalars(select(Device))}
+    revoke_device(UnitOfWork(db), None, ids["kiosk"])  # the demo's kiosk, stolen
+    repair_device(UnitOfWork(db), None, ids["rating"])  # the tablet, being paired again
+    # A real kiosk an administrator paired at the demo site, even under the demo's name.
+    real_token = run(
+        "create-device", "--site", "tan-dinh", "--kind", "kiosk", "--name", "Kiosk sảnh chính"
+    ).strip()
+    with db.reading() as session:
+        before = {d.id: (d.token_hash, d.active) for d in session.scalars(select(Device))}
+
+    again = run("demo")
+    with db.reading() as session:
+        after = {d.id: (d.token_hash, d.active) for d in session.scalars(select(Device))}
+        board = session.get(Device, ids["board"])
+        assert board is not None
+    # Only the board, the demo's own and untouched, has a new token; the others are as the
+    # administrator left them, the revoked kiosk still revoked.
+    assert {i for i in after if after[i] != before[i]} == {ids["board"]}
+    assert after[ids["kiosk"]][1] is False
+    token = re.search(r"board\?device=(\S+)", again)
+    assert token and board.token_hash == token_hash(token.group(1))
+    assert "kiosk?device=" not in again and "rating?device=" not in again
+    assert real_token not in again
+    assert "/admin/devices" in again  # where to pair one instead
+    assert len(after) == 4  # nothing added behind the administrator's back
+    db.dispose()
+
+
 def test_create_user_and_device(run: Run, tmp_path: Path) -> None:
     run("demo")
     run(
@@ -96,7 +133,78 @@ def test_create_user_and_device(run: Run, tmp_path: Path) -> None:
     refused = CliRunner(env={"XEPHANG_INSTANCE": str(tmp_path)}).invoke(
         cli, ["create-user", "short", "--password-stdin"], input="abc\n"
     )
-    assert refused.exit_code != 0 and "at least 8" in refused.output
+    assert refused.exit_code != 0 and "8 to 200 characters" in refused.output
+
+
+def test_create_user_goes_through_the_admin_use_case_as_the_command_line(
+    run: Run, tmp_path: Path
+) -> None:
+    run("demo")
+    made = run(
+        "create-user", "QuanLy2", "--role", "manager", "--name", "  Lê   Văn Tám ",
+        "--site", "tan-dinh", "--password-stdin", stdin="mat-khau-dai\n",
+    )  # fmt: skip
+    assert "Created manager QuanLy2." in made
+    db = database(tmp_path)
+    with db.reading() as session:
+        user = session.scalars(select(User).where(User.username == "quanly2")).one()
+        assert user.full_name == "Lê Văn Tám"  # as the admin form would save it
+        assert [s.code for s in user.sites] == ["tan-dinh"]
+        entry = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+        assert entry is not None
+        assert (entry.action, entry.entity, entry.entity_id) == ("user.create", "user", user.id)
+        assert entry.user_id is None  # the command line: no account
+        assert entry.detail is not None and entry.detail["role"] == [None, "manager"]
+    db.dispose()
+
+
+@pytest.mark.parametrize(
+    ("args", "why"),
+    [
+        (["canbo1"], "The username “canbo1” is already taken."),
+        (["canbo 9"], "The username is 2 to 64 lower-case letters"),
+        (["canbo9", "--site", "tan-dinh", "--counter", "9"], "no counter 9"),
+        (["canbo9", "--site", "nowhere", "--counter", "1"], "no site with the code “nowhere”"),
+        (["canbo9", "--counter", "1"], "--counter needs --site"),
+    ],
+)
+def test_create_user_refuses_what_the_admin_form_refuses(
+    run: Run, tmp_path: Path, args: list[str], why: str
+) -> None:
+    run("demo")
+    env = {"XEPHANG_INSTANCE": str(tmp_path), "XEPHANG_DATABASE_URL": None}
+    refused = CliRunner(env=env).invoke(
+        cli, ["create-user", *args, "--password-stdin"], input="mat-khau-dai\n"
+    )
+    assert refused.exit_code == 2 and why in refused.output
+    db = database(tmp_path)
+    with db.reading() as session:
+        assert session.scalars(select(User).where(User.username == "canbo9")).first() is None
+        assert session.scalar(select(func.count()).select_from(AuditEntry)) == 0
+    db.dispose()
+
+
+def test_create_device_is_audited_and_pairs_the_device_at_once(run: Run, tmp_path: Path) -> None:
+    run("demo")
+    token = run(
+        "create-device", "--site", "tan-dinh", "--kind", "kiosk", "--name", "Kiosk tầng 2"
+    ).strip()
+    db = database(tmp_path)
+    with db.reading() as session:
+        device = session.scalars(select(Device).where(Device.token_hash == token_hash(token))).one()
+        assert device.active and device.pairing_code_hash is None
+        entries = session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+        assert [(e.action, e.entity_id, e.user_id) for e in entries] == [
+            ("device.create", device.id, None),
+            ("device.paired", device.id, None),
+        ]
+        assert entries[0].detail == {"kind": [None, "kiosk"], "name": [None, "Kiosk tầng 2"]}
+    db.dispose()
+    env = {"XEPHANG_INSTANCE": str(tmp_path), "XEPHANG_DATABASE_URL": None}
+    refused = CliRunner(env=env).invoke(
+        cli, ["create-device", "--site", "tan-dinh", "--kind", "board", "--name", "  "]
+    )
+    assert refused.exit_code == 2 and "The device needs a name." in refused.output
 
 
 def test_expire_runs_from_the_command_line(run: Run) -> None:
@@ -109,9 +217,11 @@ def test_stats_rebuild_restores_lost_roll_ups(run: Run, tmp_path: Path) -> None:
     from server.services import statistics
     from server.services.tickets import issue_ticket
     from server.services.unit_of_work import UnitOfWork
+    from tests.conftest import open_around_the_clock
 
     run("demo")
     db = database(tmp_path)
+    open_around_the_clock(db)  # the ticket is issued at the real time of day
     with db.reading() as session:
         site = session.scalars(select(Site)).one()
         service_id = site.services[0].id
@@ -124,26 +234,6 @@ def test_stats_rebuild_restores_lost_roll_ups(run: Run, tmp_path: Path) -> None:
         day = session.scalars(select(Ticket.day)).one()
         report = statistics.report(session, [site.id], day, day)
     assert report.total.issued == 1
-
-
-def test_history_fills_new_sites_with_past_tickets(run: Run, tmp_path: Path) -> None:
-    from server.adapters.db.models import Site, Ticket
-
-    run("demo")
-    args = ("history", "--sites", "1", "--days", "3", "--per-day", "20", "--end", "2026-11-25")
-    printed = run(*args, "--manager", "quanly")
-    assert "hist-01" in printed and "canbo" not in printed  # no password unless asked
-    db = database(tmp_path)
-    with db.reading() as session:
-        site = session.scalars(select(Site).where(Site.code == "hist-01")).one()
-        days = set(session.scalars(select(Ticket.day).where(Ticket.site_id == site.id)))
-        assert {d.isoformat() for d in days} == {"2026-11-23", "2026-11-24", "2026-11-25"}
-        manager = session.scalars(select(User).where(User.username == "quanly")).one()
-        assert site.id in {s.id for s in manager.sites}
-    db.dispose()
-    env = {"XEPHANG_INSTANCE": str(tmp_path), "XEPHANG_DATABASE_URL": None}
-    refused = CliRunner(env=env).invoke(cli, [*args, "--manager", "canbo1"])
-    assert refused.exit_code != 0 and "no manager 'canbo1'" in refused.output
 
 
 def test_init_never_prints_the_database_password(fresh_database_url: str, tmp_path: Path) -> None:

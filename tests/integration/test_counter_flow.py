@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from server.adapters.db.engine import Database
-from server.adapters.db.models import Counter, TicketEvent
+from server.adapters.db.models import Counter, Service, TicketEvent
 from server.config import Config
 from server.domain.errors import (
     CounterBusy,
@@ -23,7 +25,13 @@ from server.domain.roles import CounterState
 from server.domain.tickets import Priority, TicketStatus
 from server.runtime import Runtime
 from server.services import snapshots
-from server.services.counters import close_counter, open_counter, pause_counter
+from server.services.counters import (
+    clerk_back,
+    clerk_left_screen,
+    close_counter,
+    open_counter,
+    pause_counter,
+)
 from server.services.tickets import (
     call_next,
     call_ticket,
@@ -245,10 +253,14 @@ def test_a_transfer_keeps_the_number_the_phone_and_the_place_in_line(
         calls.append(call_next(uow, land_counter, land_clerk).ticket_id)
         mark_no_show(uow, land_counter, land_clerk)
     assert calls == [new.id, land_early, land_late]
-    # The phone page follows the citizen to the new service.
+    # The phone page follows the citizen to the new service, and says where it came from.
     with centre.db.reading() as session:
         phone = snapshots.ticket(session, first.token)
     assert phone["ticket"]["service_id"] == centre.service["DD"]
+    assert phone["ticket"]["transferred_from"] == {
+        "service_name_vi": "Tư pháp - Hộ tịch",
+        "service_name_en": "Justice and civil status",
+    }
 
 
 def test_a_transfer_to_the_same_or_an_unknown_service_is_refused(
@@ -343,6 +355,12 @@ def test_closing_time_expires_waiting_tickets_but_keeps_them(
     start_serving(uow, counter, clerk)
     assert expire_leftovers(uow, centre.site_id) == 0  # 09:00: still open
     clock.now = clock.now.replace(hour=10, minute=1)  # 17:01 local, the demo closes at 17:00
+    with centre.db.write_session() as session, session.begin():  # CT issues until 17:30
+        session.execute(
+            update(Service)
+            .where(Service.id == centre.service["CT"])
+            .values(issue_until=time(17, 30))
+        )
     late = issue(uow, centre, "CT")  # taken after closing: staff are still serving
     assert expire_leftovers(uow, centre.site_id) == 1
     assert centre.ticket(waiting).status == TicketStatus.EXPIRED
@@ -392,3 +410,127 @@ def test_the_board_lists_todays_calls_by_the_centres_clock(
     clock.advance(days=1)
     with centre.db.reading() as session:
         assert snapshots.board(session, centre.site_id, clock.now)["recent_calls"] == []
+
+
+def counter_row(centre: Centre, counter_id: int) -> Counter:
+    with centre.db.reading() as session:
+        counter = session.get(Counter, counter_id)
+        assert counter is not None
+        session.expunge(counter)
+        return counter
+
+
+def test_a_clerk_holds_one_open_counter_opening_another_pauses_the_first(
+    uow: UnitOfWork, centre: Centre, at_counter_1: tuple[int, int]
+) -> None:
+    # canbo1 may work at counters 1 and 2: "đổi quầy" is opening the other one.
+    clerk = at_counter_1[1]
+    open_counter(uow, centre.counter[2], clerk)
+    first, second = counter_row(centre, centre.counter[1]), counter_row(centre, centre.counter[2])
+    assert (second.state, second.clerk_id) == (CounterState.OPEN, clerk)
+    assert first.state == CounterState.PAUSED
+    assert first.pause_reason == "Cán bộ đã chuyển sang quầy số 2"
+
+
+def test_signing_out_pauses_the_clerks_open_counter(
+    login: Any, centre: Centre, published: Published
+) -> None:
+    clerk = login("canbo1")
+    assert clerk.act(centre.counter[1], "open").status_code == 200
+    assert clerk.post("/logout").status_code == 302
+    counter = counter_row(centre, centre.counter[1])
+    assert counter.state == CounterState.PAUSED
+    assert counter.pause_reason == "Cán bộ đã đăng xuất"
+    assert published.kinds()[-1] == "counter_changed"
+
+
+def test_a_counter_whose_clerk_is_gone_for_the_set_minutes_pauses_by_itself(
+    uow: UnitOfWork,
+    centre: Centre,
+    clock: FakeClock,
+    database: Database,
+    at_counter_1: tuple[int, int],
+) -> None:
+    runtime = Runtime(
+        Config(Path("."), "", "", clerk_away_minutes=10), database, uow.publish, clock
+    )
+    clerk_left_screen(uow, *at_counter_1)
+    clock.advance(minutes=9)
+    sweep_once(runtime)
+    assert counter_row(centre, centre.counter[1]).state == CounterState.OPEN
+    clerk_back(uow, *at_counter_1)  # the screen reconnected: the clock starts again
+    clerk_left_screen(uow, *at_counter_1)
+    clock.advance(minutes=9)
+    sweep_once(runtime)
+    assert counter_row(centre, centre.counter[1]).state == CounterState.OPEN
+    clock.advance(minutes=1)
+    sweep_once(runtime)
+    counter = counter_row(centre, centre.counter[1])
+    assert counter.state == CounterState.PAUSED
+    assert counter.pause_reason == "Cán bộ vắng mặt quá 10 phút"
+
+
+def test_the_clerk_sees_the_priority_by_name_and_where_a_transfer_came_from_with_its_note(
+    uow: UnitOfWork,
+    centre: Centre,
+    clock: FakeClock,
+    at_counter_1: tuple[int, int],
+    published: Published,
+) -> None:
+    counter, clerk = at_counter_1
+    elderly = issue(uow, centre, "HT", Priority.ELDERLY)
+    clock.advance(minutes=3)
+    call_next(uow, counter, clerk)
+    note = "  Cần chứng thực   bản sao giấy khai sinh "
+    transfer(uow, counter, clerk, centre.service["CT"], note=note)
+    with centre.db.reading() as session:
+        event = session.scalars(
+            select(TicketEvent).where(
+                TicketEvent.ticket_id == elderly, TicketEvent.kind == "transfer"
+            )
+        ).one()
+        screen = snapshots.counter(session, counter, clock.now)  # counter 1 serves CT too
+        board = snapshots.board(session, centre.site_id, clock.now)
+    assert event.detail is not None
+    assert event.detail["note"] == "Cần chứng thực bản sao giấy khai sinh"
+    [row] = screen["waiting"]
+    assert row["number"] == "A001"
+    assert (row["priority_name_vi"], row["priority_name_en"]) == (
+        "Người cao tuổi",
+        "Elderly person",
+    )
+    assert row["transferred_from"] == {
+        "service_name_vi": "Tư pháp - Hộ tịch",
+        "service_name_en": "Justice and civil status",
+        "counter_number": 1,
+        "note": "Cần chứng thực bản sao giấy khai sinh",
+    }
+    assert row["queued_at"] == centre.ticket(elderly).queued_at.isoformat()
+    assert screen["now"] == clock.now.isoformat()  # the screen counts minutes waited from it
+    # The note is for staff: neither the board nor any published change carries it.
+    assert "Cần chứng thực" not in repr(board)
+    assert not any("Cần chứng thực" in repr(c) for c in published.changes)
+
+    call_next(uow, counter, clerk)  # the same citizen, now in certification
+    with centre.db.reading() as session:
+        current = snapshots.counter(session, counter, clock.now)["current"]
+    assert current["number"] == "A001" and current["priority_name_vi"] == "Người cao tuổi"
+    assert current["transferred_from"]["note"] == "Cần chứng thực bản sao giấy khai sinh"
+    with pytest.raises(InvalidInput):
+        transfer(uow, counter, clerk, centre.service["HT"], note="x" * 201)
+    assert centre.ticket(current["id"]).status == TicketStatus.CALLED
+
+
+def test_a_transfer_note_goes_through_the_counter_api(
+    login: Any, uow: UnitOfWork, centre: Centre
+) -> None:
+    issue(uow, centre, "HT")
+    clerk, counter = login("canbo1"), centre.counter[1]
+    clerk.act(counter, "open")
+    clerk.act(counter, "call-next")
+    too_long = clerk.act(counter, "transfer", service_id=centre.service["CT"], note="x" * 201)
+    assert too_long.status_code == 400 and "“note”" in too_long.get_json()["message_en"]
+    moved = clerk.act(counter, "transfer", service_id=centre.service["CT"], note="Thiếu bản sao")
+    assert moved.status_code == 200, moved.get_json()
+    [row] = clerk.get(f"/api/counters/{counter}").get_json()["waiting"]
+    assert row["transferred_from"]["note"] == "Thiếu bản sao"

@@ -10,13 +10,13 @@ import secrets
 import shutil
 import subprocess
 import zipfile
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 
 from server.adapters.db.models import Service, Site, Ticket, TicketRating, User
 from server.domain.errors import InvalidInput
@@ -24,6 +24,7 @@ from server.domain.statistics import Rating
 from server.domain.tickets import Channel, TicketStatus
 from server.services import statistics
 from server.services.exports import (
+    INTERNATIONAL,
     REPORT_COLUMNS,
     TICKET_COLUMNS,
     Kind,
@@ -100,7 +101,7 @@ def csv_text(data: bytes) -> str:
 
 def csv_tables(data: bytes) -> tuple[str, dict[str, list[dict[str, str]]]]:
     """The report CSV's title line, and each table by its title, as rows by header."""
-    rows = list(csv.reader(io.StringIO(csv_text(data), newline="")))
+    rows = list(csv.reader(io.StringIO(csv_text(data), newline=""), delimiter=";"))
     title, tables = rows[0][0], {}
     index = 1
     while index < len(rows):
@@ -141,9 +142,10 @@ def expected_values(figure: Figure) -> list[Any]:
 
 
 def as_csv(value: Any, column: Any) -> str:
+    """A figure as the Vietnamese CSV writes it: a decimal comma."""
     if value is None:
         return ""
-    return str(round(value * 100, 2) if column.kind is Kind.PERCENT else value)
+    return str(round(value * 100, 2) if column.kind is Kind.PERCENT else value).replace(".", ",")
 
 
 def line(figures: list[Figure], label: str) -> Figure:
@@ -154,7 +156,7 @@ def line(figures: list[Figure], label: str) -> Figure:
 def ticket_csv_rows(uow: UnitOfWork, centre: Centre, first: date, last: date) -> list[list[str]]:
     with uow.db.reading() as session:
         data = b"".join(tickets_csv(session, [centre.site_id], first, last))
-    rows = list(csv.reader(io.StringIO(csv_text(data), newline="")))
+    rows = list(csv.reader(io.StringIO(csv_text(data), newline=""), delimiter=";"))
     assert rows[0] == [c.vi for c in TICKET_COLUMNS]
     return rows[1:]
 
@@ -210,21 +212,38 @@ def test_the_report_csv_has_every_table_with_vietnamese_headers_and_the_reports_
 
     (total,) = tables["Toàn trung tâm"]
     assert total["Nhóm"] == "Tổng cộng"
-    assert (total["Đã cấp số"], total["Đã phục vụ"], total["Chờ TB (phút)"]) == ("7", "4", "15.1")
-    # 5 of 6 waits within target; one of two ratings satisfied; decimals with a dot.
-    assert (total["Tỉ lệ trong hạn (%)"], total["Tỉ lệ hài lòng (%)"]) == ("83.33", "50.0")
+    assert (total["Đã cấp số"], total["Đã phục vụ"], total["Chờ TB (phút)"]) == ("7", "4", "15,1")
+    # 5 of 6 waits within target; one of two ratings satisfied; decimals with a comma.
+    assert (total["Tỉ lệ trong hạn (%)"], total["Tỉ lệ hài lòng (%)"]) == ("83,33", "50,0")
     assert (total["Rất hài lòng"], total["Chưa hài lòng"], total["Số lượt đánh giá"]) == (
         "1",
         "1",
         "2",
     )
     services = {row["Nhóm"]: row for row in tables["Theo lĩnh vực"]}
-    assert services["Tư pháp - Hộ tịch"]["Tỉ lệ trong hạn (%)"] == "80.0"
+    assert services["Tư pháp - Hộ tịch"]["Tỉ lệ trong hạn (%)"] == "80,0"
     # Nothing served in Chứng thực: no service time, an empty cell rather than 0.
     assert services["Chứng thực"]["Phục vụ TB (phút)"] == ""
     assert services["Chứng thực"]["Tỉ lệ hài lòng (%)"] == ""
     assert {row["Nhóm"] for row in tables["Theo cán bộ"]} == {"Nguyễn Thị Hồng", "Trần Văn Minh"}
     assert [row["Nhóm"] for row in tables["Theo ngày"]] == ["26/11/2026"]
+
+
+def test_the_csv_is_written_for_the_excel_that_opens_it(
+    uow: UnitOfWork, centre: Centre, clock: FakeClock
+) -> None:
+    """Excel splits a double-clicked CSV by the computer's regional settings: in Vietnam a
+    semicolon between fields and a decimal comma; an English page gets the other way."""
+    rated_day(uow, centre, clock)
+    report = day_report(uow, centre)
+    vietnamese = csv_text(report_csv(report)).splitlines()
+    english = csv_text(report_csv(report, INTERNATIONAL)).splitlines()
+    assert vietnamese[4].startswith("Tổng cộng;7;4;") and ";15,1;" in vietnamese[4]
+    assert english[4].startswith("Tổng cộng,7,4,") and ",15.1," in english[4]
+    with uow.db.reading() as session:
+        first = b"".join(tickets_csv(session, [centre.site_id], DAY, DAY, INTERNATIONAL))
+    header, row = csv_text(first).splitlines()[:2]
+    assert header.startswith("Ngày,Điểm,Số,") and ",2.0,4.0," in row
 
 
 def test_the_report_xlsx_has_a_sheet_per_table_with_numeric_cells(
@@ -299,8 +318,8 @@ def test_the_ticket_csv_has_one_row_per_ticket_with_local_times_and_vietnamese_l
         "Giờ gọi lần đầu": "09:02:00",  # 02:02:00 in UTC
         "Giờ bắt đầu": "09:02:00",
         "Giờ kết thúc": "09:06:00",
-        "Chờ (phút)": "2.0",
-        "Phục vụ (phút)": "4.0",
+        "Chờ (phút)": "2,0",
+        "Phục vụ (phút)": "4,0",
         "Quầy": "1",
         "Cán bộ": "Nguyễn Thị Hồng",
         "Đánh giá": "Rất hài lòng",
@@ -308,8 +327,8 @@ def test_the_ticket_csv_has_one_row_per_ticket_with_local_times_and_vietnamese_l
     second = tickets[1]
     assert (second["Giờ gọi lần đầu"], second["Chờ (phút)"], second["Phục vụ (phút)"]) == (
         "09:05:30",
-        "5.5",
-        "10.0",
+        "5,5",
+        "10,0",
     )
     assert (second["Quầy"], second["Cán bộ"], second["Đánh giá"]) == (
         "2",
@@ -327,13 +346,15 @@ def test_the_ticket_csv_has_one_row_per_ticket_with_local_times_and_vietnamese_l
     assert (moved["Giờ lấy số"], moved["Giờ gọi lần đầu"], moved["Chờ (phút)"]) == (
         "09:17:00",
         "09:44:00",
-        "27.0",
+        "27,0",
     )
     # A no-show or a transfer has no service time; the list agrees with the report.
     assert tickets[2]["Phục vụ (phút)"] == tickets[5]["Phục vụ (phút)"] == ""
     report = day_report(uow, centre).total
-    waits = [float(t["Chờ (phút)"]) for t in tickets if t["Chờ (phút)"]]
-    services = [float(t["Phục vụ (phút)"]) for t in tickets if t["Phục vụ (phút)"]]
+    waits = [float(t["Chờ (phút)"].replace(",", ".")) for t in tickets if t["Chờ (phút)"]]
+    services = [
+        float(t["Phục vụ (phút)"].replace(",", ".")) for t in tickets if t["Phục vụ (phút)"]
+    ]
     assert (len(waits), round(sum(waits) / len(waits), 1)) == (report.wait.count, report.wait.mean)
     assert (len(services), sum(services) / len(services)) == (report.served, report.service.mean)
 
@@ -373,6 +394,8 @@ def test_the_ticket_list_takes_local_days(
     uow: UnitOfWork, centre: Centre, clock: FakeClock
 ) -> None:
     ht = centre.service["HT"]
+    with uow.db.write_session() as session, session.begin():  # a site open around the clock
+        session.execute(update(Site).values(opens_at=time(0, 0), closes_at=time.max))
     clock.now = datetime(2026, 11, 25, 17, 30, tzinfo=UTC)  # 00:30 local on the 26th
     issue_ticket(uow, centre.site_id, ht, channel=Channel.STAFF)
     clock.now = datetime(2026, 11, 26, 16, 45, tzinfo=UTC)  # 23:45 local on the 26th
@@ -436,7 +459,8 @@ def test_a_busy_month_streams_in_chunks_ordered_by_day_and_issue_time(
         data = tickets_xlsx(session, [centre.site_id], first, last)
     # The header goes out before any ticket is read, then a chunk per thousand rows.
     assert len(chunks) == 6 and chunks[0].count(b"\r\n") == 1
-    lines = list(csv.reader(io.StringIO(b"".join(chunks).decode("utf-8-sig"), newline="")))[1:]
+    text = b"".join(chunks).decode("utf-8-sig")
+    lines = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))[1:]
     assert len(lines) == 5000
     keys = [(datetime.strptime(r[0], "%d/%m/%Y"), r[7]) for r in lines]
     assert keys == sorted(keys)

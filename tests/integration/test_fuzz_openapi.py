@@ -43,6 +43,9 @@ from server.services import api_tokens
 from server.services.unit_of_work import UnitOfWork
 from tests.conftest import BULK_LIMITS, AppFactory, Centre, Published, Staff, kiosk_headers
 
+# Thousands of requests: in `make test` (both passes), not in `make check`.
+pytestmark = pytest.mark.slow
+
 # Examples per operation and mode: 18 operations (Schemathesis leaves out the document's own
 # address), 15 of them with inputs, give over MIN_CASES within about a minute and a half on
 # two cores (operations without inputs run out of distinct examples at once).

@@ -1,8 +1,9 @@
-"""Synthetic history (server/history.py): a small seeded fill on the real database (SQLite,
-or PostgreSQL in the second pass) looks like a centre's past and keeps every rule the
-live system keeps: times in order, numbers unique per service and day, sequence rows at
-the last number, transfers keeping their number, and roll-ups equal to a rebuild and to
-counts straight from the tickets."""
+"""Synthetic history (bench/history.py, run as `python -m bench.history`): a small seeded
+fill on the real database (SQLite, or PostgreSQL in the second pass) looks like a centre's
+past and keeps every rule the live system keeps: times in order, numbers unique per
+service and day, sequence rows at the last number, transfers keeping their number,
+roll-ups equal to a rebuild and to counts straight from the tickets, and the counters
+calling by the server's own rule."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from bench import history
@@ -33,6 +35,8 @@ from server.adapters.db.models import (
     ticket_stats,
 )
 from server.cli.demo import DemoCredentials
+from server.cli.main import cli
+from server.domain import selection
 from server.domain.tickets import TicketStatus
 from server.services import statistics
 from tests.databases import Databases
@@ -340,3 +344,42 @@ def test_any_range_of_days_adds_up_from_month_and_day_rows(
                     t.service_id == service_id and t.transferred_from_id is None for t in inside
                 )
                 assert by_service.get(str(service_id), 0) == expected
+
+
+def test_the_dev_tool_fills_new_sites_with_past_tickets(tmp_path: Path) -> None:
+    """`python -m bench.history ...` on an instance folder, as a developer runs it."""
+    env: dict[str, str | None] = {"XEPHANG_INSTANCE": str(tmp_path), "XEPHANG_DATABASE_URL": None}
+    runner = CliRunner(env=env)
+    assert runner.invoke(cli, ["demo"]).exit_code == 0
+    args = ["--sites", "1", "--days", "3", "--per-day", "20", "--end", "2026-11-25"]
+    printed = runner.invoke(history.main, [*args, "--manager", "quanly"], catch_exceptions=False)
+    assert printed.exit_code == 0, printed.output
+    assert "hist-01" in printed.output and "canbo" not in printed.output  # no password asked
+    db = Database(f"sqlite:///{tmp_path / 'xephang.db'}")
+    with db.reading() as session:
+        site = session.scalars(select(Site).where(Site.code == "hist-01")).one()
+        days = set(session.scalars(select(Ticket.day).where(Ticket.site_id == site.id)))
+        assert {d.isoformat() for d in days} == {"2026-11-23", "2026-11-24", "2026-11-25"}
+        manager = session.scalars(select(User).where(User.username == "quanly")).one()
+        assert site.id in {s.id for s in manager.sites}
+    db.dispose()
+    refused = runner.invoke(history.main, [*args, "--manager", "canbo1"])
+    assert refused.exit_code != 0 and "no manager 'canbo1'" in refused.output
+
+
+def test_the_simulated_counters_call_by_the_servers_rule(
+    fresh_database: FreshDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The simulation asks server.domain.selection.choose_next which ticket each counter
+    calls: no copy of the rule to drift from the server's."""
+    calls: list[bool] = []
+    real = selection.choose_next
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        chosen = real(*args, **kwargs)
+        calls.append(chosen is not None)
+        return chosen
+
+    monkeypatch.setattr(history, "choose_next", spy)
+    made = history.fill(fresh_database(), 1, 1, 40, seed=2, end=END)
+    assert sum(calls) >= made.tickets // 2  # most tickets were called through the rule

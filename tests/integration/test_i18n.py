@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from babel.messages.catalog import Catalog
@@ -17,6 +18,9 @@ from flask.testing import FlaskClient
 
 from server.cli.demo import DemoCredentials
 from tests.conftest import AppFactory, Centre, Published, kiosk_headers
+
+# Runs once, in the SQLite pass (the catalogs and the pages' language).
+pytestmark = pytest.mark.anydb
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOG = ROOT / "translations" / "en" / "LC_MESSAGES" / "messages.po"
@@ -113,3 +117,60 @@ def test_the_phone_page_says_how_near_the_turn_must_be_to_warn(
         assert f'data-notify-ahead="{expected}"' in page
     worker = client.get("/t/sw.js")
     assert worker.status_code == 200 and worker.mimetype == "text/javascript"
+
+
+def test_a_missing_or_forbidden_page_is_explained_in_vietnamese_first(
+    client: FlaskClient, login: Any, centre: Centre
+) -> None:
+    missing = client.get("/no-such-page")
+    assert missing.status_code == 404
+    text = missing.get_data(as_text=True)
+    assert '<html lang="vi">' in text and "<h1>Không tìm thấy trang này.</h1>" in text
+    assert "The requested URL was not found" not in text  # Werkzeug's own English page
+    # canbo4 works at counter 4 only: counter 1's screen is not theirs.
+    forbidden = login("canbo4").get(f"/counter/{centre.counter[1]}")
+    assert forbidden.status_code == 403
+    text = forbidden.get_data(as_text=True)
+    assert "<h1>Bạn không có quyền xem trang này.</h1>" in text
+    assert "You don&#39;t have the permission" not in text
+
+
+CASUAL_YOU = re.compile(r"\bbạn\b", re.IGNORECASE)
+
+
+def test_citizens_are_addressed_as_ong_ba_on_every_screen_and_paper_they_see(
+    client: FlaskClient, creds: DemoCredentials, centre: Centre
+) -> None:
+    """One respectful register for citizens: "ông/bà", as the administrative forms and the
+    rating tablet say, never the casual "bạn" (staff screens may say "bạn" to staff)."""
+    from datetime import datetime
+
+    from server.adapters.printing.ticket_layout import TicketContent, ticket_text
+
+    issued = client.post(
+        "/api/kiosk/tickets",
+        json={"service_id": centre.service["HT"]},
+        headers=kiosk_headers(creds),
+    ).get_json()["ticket"]
+    pages = {
+        "kiosk": client.get("/kiosk?device=x&lang=vi"),
+        "phone": client.get(f"/t/{issued['token']}"),
+        "rating": client.get("/rating?device=x"),
+    }
+    for name, page in pages.items():
+        text = page.get_data(as_text=True)
+        assert not CASUAL_YOU.findall(text), name
+        assert "ông/bà" in text.lower(), name
+    paper = ticket_text(
+        TicketContent(
+            centre="Trung tâm",
+            service="Tư pháp - Hộ tịch",
+            number="A001",
+            issued_at=datetime(2026, 11, 26, 9, 0),
+            phone_url="http://127.0.0.1/t/x",
+            people_ahead=3,
+            estimated_wait_minutes=12,
+            priority=None,
+        )
+    )
+    assert "Trước ông/bà: 3 người" in paper and not CASUAL_YOU.findall(paper)

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import time
+from typing import Any
+
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
-from server.adapters.db.models import Service, TicketEvent
+from server.adapters.db.models import Service, Site, TicketEvent
+from server.cli.demo import DemoCredentials
 from server.domain.errors import NotFound, NumberRangeExhausted, ServiceUnavailable
 from server.domain.tickets import Priority, TicketStatus
 from server.services import snapshots
 from server.services.counters import open_counter
 from server.services.tickets import call_next, finish, issue_ticket, start_serving
 from server.services.unit_of_work import UnitOfWork
-from tests.conftest import Centre, FakeClock, Published
+from tests.conftest import Centre, FakeClock, Published, kiosk_headers
 
 
 def issue(uow: UnitOfWork, centre: Centre, code: str, priority: Priority | None = None) -> str:
@@ -27,6 +32,7 @@ def test_each_service_numbers_its_own_tickets_from_one(uow: UnitOfWork, centre: 
 def test_numbers_restart_at_local_midnight(
     uow: UnitOfWork, centre: Centre, clock: FakeClock
 ) -> None:
+    _set_site_hours(centre, time(0, 0), time.max)  # a site open around the clock
     clock.now = clock.now.replace(hour=16, minute=58)  # 23:58 in Vietnam
     assert [issue(uow, centre, "HT") for _ in range(2)] == ["A001", "A002"]
     clock.advance(minutes=3)  # 00:01 the next local day, still the same UTC day
@@ -159,8 +165,6 @@ def test_a_daily_cap_refuses_the_next_number_and_leaves_no_gap(
 def test_a_service_gives_numbers_only_in_its_issuing_hours(
     uow: UnitOfWork, centre: Centre, clock: FakeClock
 ) -> None:
-    from datetime import time
-
     _set_service(centre, "DD", issue_from=time(7, 30), issue_until=time(16, 0))
     clock.now = clock.now.replace(hour=0, minute=29)  # 07:29 local
     with pytest.raises(ServiceUnavailable, match="from 07:30 until 16:00"):
@@ -171,3 +175,72 @@ def test_a_service_gives_numbers_only_in_its_issuing_hours(
     with pytest.raises(ServiceUnavailable):
         issue(uow, centre, "DD")
     assert issue(uow, centre, "HT") == "A001"  # other services are not concerned
+
+
+def _set_site_hours(centre: Centre, opens_at: time, closes_at: time) -> None:
+    with centre.db.write_session() as session, session.begin():
+        session.execute(
+            update(Site)
+            .where(Site.id == centre.site_id)
+            .values(opens_at=opens_at, closes_at=closes_at)
+        )
+
+
+def kiosk_issue(client: FlaskClient, creds: DemoCredentials, centre: Centre, code: str) -> Any:
+    return client.post(
+        "/api/kiosk/tickets",
+        json={"service_id": centre.service[code]},
+        headers=kiosk_headers(creds),
+    )
+
+
+def test_without_issuing_hours_no_number_is_issued_outside_opening_hours(
+    client: FlaskClient, creds: DemoCredentials, centre: Centre, clock: FakeClock
+) -> None:
+    """The admin form says a blank issuing time means the opening hours: at 21:12 a site
+    open 07:30-17:00 gives no number (one nobody would call), with a clear answer."""
+    _set_site_hours(centre, time(7, 30), time(17, 0))
+    clock.now = clock.now.replace(hour=14, minute=12)  # 21:12 in Vietnam
+    response = kiosk_issue(client, creds, centre, "HT")
+    assert response.status_code == 409, response.get_json()
+    error = response.get_json()
+    assert error["error"] == "service_unavailable"
+    assert "Ngoài giờ làm việc" in error["message"] and "07:30 đến 17:00" in error["message"]
+    assert (
+        "Outside opening hours" in error["message_en"]
+        and "07:30 until 17:00" in error["message_en"]
+    )
+    assert centre.tickets() == []
+    clock.now = clock.now.replace(hour=0, minute=29)  # 07:29: not yet
+    assert kiosk_issue(client, creds, centre, "HT").status_code == 409
+    clock.now = clock.now.replace(hour=0, minute=30)  # 07:30: open
+    assert kiosk_issue(client, creds, centre, "HT").status_code == 201
+
+
+def test_the_kiosk_snapshot_says_which_services_give_no_number_and_why(
+    client: FlaskClient, uow: UnitOfWork, creds: DemoCredentials, centre: Centre, clock: FakeClock
+) -> None:
+    _set_site_hours(centre, time(7, 30), time(17, 0))
+    _set_service(centre, "DD", issue_until=time(16, 0))
+    _set_service(centre, "CT", daily_cap=1, issue_from=time(13, 0))
+
+    def issuing() -> dict[str, dict[str, object]]:
+        snapshot = client.get("/api/kiosk/snapshot", headers=kiosk_headers(creds)).get_json()
+        codes = {service_id: code for code, service_id in centre.service.items()}
+        return {codes[s["id"]]: s["issuing"] for s in snapshot["services"]}
+
+    clock.now = clock.now.replace(hour=3, minute=0)  # 10:00
+    now = issuing()
+    assert now["HT"] == {"open": True, "reason": None, "from": "07:30", "until": "17:00"}
+    assert now["CT"]["reason"] == "not_yet" and now["CT"]["from"] == "13:00"
+    clock.now = clock.now.replace(hour=6, minute=0)  # 13:00
+    issue(uow, centre, "CT")
+    now = issuing()
+    assert now["CT"] == {"open": False, "reason": "full", "from": "13:00", "until": "17:00"}
+    assert now["DD"]["open"] is True
+    clock.now = clock.now.replace(hour=9, minute=30)  # 16:30
+    assert issuing()["DD"] == {"open": False, "reason": "over", "from": "07:30", "until": "16:00"}
+    snapshot = client.get("/api/kiosk/snapshot", headers=kiosk_headers(creds)).get_json()
+    assert snapshot["next_change_at"].startswith("2026-11-26T17:00:00")
+    clock.now = clock.now.replace(hour=14, minute=12)  # 21:12
+    assert {why["reason"] for why in issuing().values()} == {"closed"}

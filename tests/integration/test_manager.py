@@ -4,6 +4,7 @@ JSON, who may see them, and how bad input is refused."""
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -81,7 +82,8 @@ def test_chart_js_is_served_from_our_own_server(client: Any) -> None:
 @pytest.mark.parametrize(
     ("query", "status"),
     [
-        ("site=all&from=26/11/2026&to=2026-11-26", 400),
+        ("site=all&from=31/02/2026&to=2026-11-26", 400),
+        ("site=all&from=26.11.2026", 400),
         ("site=all&from=2026-11-27&to=2026-11-26", 400),
         ("site=all&from=2000-01-01&to=2026-11-26", 400),
         ("site=abc", 400),
@@ -135,12 +137,13 @@ def test_exports_download_as_files_that_read_back(
     assert figures.status_code == 200
     assert figures.mimetype == "text/csv"
     assert "attachment" in figures.headers["Content-Disposition"]
-    rows = list(csv.reader(io.StringIO(figures.data.decode("utf-8-sig"))))
+    rows = list(csv.reader(io.StringIO(figures.data.decode("utf-8-sig")), delimiter=";"))
     assert any("Tư pháp - Hộ tịch" in row for row in rows)
 
     tickets = manager.get(f"/manager/tickets.csv?{query}")
     assert tickets.status_code == 200
-    lines = list(csv.reader(io.StringIO(tickets.get_data().decode("utf-8-sig"))))
+    text = tickets.get_data().decode("utf-8-sig")
+    lines = list(csv.reader(io.StringIO(text), delimiter=";"))
     assert len(lines) == 1 + 8  # a header, then the day's eight ticket rows
 
     for url in (f"/manager/statistics.xlsx?{query}", f"/manager/tickets.xlsx?{query}"):
@@ -202,3 +205,91 @@ def test_a_manager_sees_only_the_sites_given_to_them(login: Any, centre: Centre)
     assert stranger.get("/api/statistics?site=all").get_json()["site_ids"] == []
     assert stranger.get("/manager").status_code == 403
     assert login("admin").get(f"/api/sites/{centre.site_id}/overview").status_code == 200
+
+
+def test_the_hall_snapshot_gives_the_days_totals_and_the_open_counters_of_each_service(
+    login: Any, uow: UnitOfWork, centre: Centre, clock: FakeClock
+) -> None:
+    from server.services.counters import open_counter
+    from server.services.tickets import call_next, finish, issue_ticket, start_serving
+
+    counter, clerk = centre.counter[4], centre.user["canbo4"]  # land (DD) only
+    open_counter(uow, counter, clerk)
+    issue_ticket(uow, centre.site_id, centre.service["DD"])
+    issue_ticket(uow, centre.site_id, centre.service["DD"])
+    issue_ticket(uow, centre.site_id, centre.service["HT"])
+    clock.advance(minutes=4)
+    call_next(uow, counter, clerk)
+    start_serving(uow, counter, clerk)
+    finish(uow, counter, clerk)
+    clock.advance(minutes=2)
+    call_next(uow, counter, clerk)
+    snapshot = login("quanly").get(f"/api/sites/{centre.site_id}/overview").get_json()
+    # Waits of the two called citizens: 4 and 6 minutes.
+    assert snapshot["today"] == {"issued": 3, "served": 1, "mean_wait_seconds": 300}
+    services = {s["code"]: s for s in snapshot["services"]}
+    assert services["DD"]["open_counters"] == 1
+    assert services["HT"]["open_counters"] == 0
+    assert snapshot["called_alert_minutes"] == 5
+
+
+def test_the_counter_form_and_readme_say_priority_tickets_of_secondary_services_come_first(
+    login: Any, centre: Centre
+) -> None:
+    # server.domain.selection: priority first across all the counter's services, then main
+    # before secondary; "secondary only when no main service has anyone waiting" is wrong.
+    page = login("admin").get(f"/admin/counters/{centre.counter[1]}").get_data(as_text=True)
+    assert "kể cả số ưu tiên của lĩnh vực phụ" in page
+    readme = " ".join((Path(__file__).resolve().parents[2] / "README.md").read_text().split())
+    assert "a priority ticket of a secondary service is called before" in readme
+    assert "Mở quầy" in readme and "--password-stdin" in readme
+
+
+def test_the_statistics_page_reads_and_writes_days_and_decimals_as_vietnamese_do(
+    login: Any, uow: UnitOfWork, centre: Centre, clock: FakeClock
+) -> None:
+    import re
+
+    build_day(uow, centre, clock)
+    manager = login("quanly")
+    url = f"/manager/statistics?site={centre.site_id}&from=26/11/2026&to=26/11/2026"
+    page = manager.get(url)
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    # Text fields written dd/mm/yyyy, never the browser's own date picker and its locale.
+    assert 'type="date"' not in html
+    for name in ("from", "to"):
+        field = re.search(rf'<input[^>]*name="{name}"[^>]*>', html)
+        assert field, name
+        assert 'type="text"' in field[0] and 'value="26/11/2026"' in field[0]
+        assert "pattern=" in field[0] and 'placeholder="dd/mm/yyyy"' in field[0]
+    # Decimal comma in Vietnamese, point in English: 83.33 % within target, median 10 min.
+    assert "83,3 %" in html and ">10,0<" in html and "83.3" not in html
+    english = manager.get(url + "&lang=en").get_data(as_text=True)
+    assert "83.3 %" in english and ">10.0<" in english
+    # The API takes either way of writing a day, and says which it wants.
+    iso = manager.get(f"/api/statistics?site={centre.site_id}&{DAY_QUERY}").get_json()
+    local = manager.get(f"/api/statistics?site={centre.site_id}&from=26/11/2026&to=26/11/2026")
+    assert local.status_code == 200 and local.get_json() == iso
+    bad = manager.get("/api/statistics?site=all&from=31/02/2026").get_json()
+    assert "dd/mm/yyyy" in bad["message"] and "dd/mm/yyyy" in bad["message_en"]
+
+
+def test_csv_exports_use_semicolons_and_decimal_commas_for_vietnamese_excel(
+    login: Any, uow: UnitOfWork, centre: Centre, clock: FakeClock
+) -> None:
+    import csv
+    import io
+
+    build_day(uow, centre, clock)
+    manager = login("quanly")
+    query = f"site={centre.site_id}&{DAY_QUERY}"
+    vietnamese = manager.get(f"/manager/tickets.csv?{query}").get_data().decode("utf-8-sig")
+    header, first, *_ = csv.reader(io.StringIO(vietnamese), delimiter=";")
+    row = dict(zip(header, first, strict=True))
+    assert row["Chờ (phút)"] == "2,0" and row["Ngày"] == "26/11/2026"
+    report = manager.get(f"/manager/statistics.csv?{query}").get_data().decode("utf-8-sig")
+    assert ";15,1;" in report  # the day's mean wait, in minutes
+    english = manager.get(f"/manager/tickets.csv?{query}&lang=en").get_data().decode("utf-8-sig")
+    header, first, *_ = csv.reader(io.StringIO(english))
+    assert dict(zip(header, first, strict=True))["Chờ (phút)"] == "2.0"

@@ -165,6 +165,7 @@ def test_hours_and_days_are_local_across_midnight(
     uow: UnitOfWork, centre: Centre, clock: FakeClock
 ) -> None:
     ht, counter, clerk = centre.service["HT"], centre.counter[1], centre.user["canbo1"]
+    centre.open_around_the_clock()
     clock.now = datetime(2026, 11, 26, 16, 30, tzinfo=UTC)  # 23:30 local on the 26th
     late = issue_ticket(uow, centre.site_id, ht).ticket_id
     open_counter(uow, counter, clerk)

@@ -21,6 +21,9 @@ from server.cli.main import cli
 from server.domain.announce import CHIME, CLIP_NAMES, CLIP_WORDS, announcement_clips
 from tests.conftest import AppFactory, Centre, Staff, kiosk_headers
 
+# Runs once, in the SQLite pass (espeak-ng's clips and their URLs).
+pytestmark = pytest.mark.anydb
+
 needs_espeak = pytest.mark.skipif(
     shutil.which("espeak-ng") is None and not os.environ.get("XEPHANG_REQUIRE_BROWSER"),
     reason="espeak-ng missing; `make test` installs it",
@@ -51,6 +54,7 @@ def write_tone(path: Path, seconds: float = 0.2, level: int = 8000) -> bytes:
     return path.read_bytes()
 
 
+@pytest.mark.slow
 @needs_espeak
 def test_voice_build_speaks_every_clip_into_valid_wav_files(tmp_path: Path) -> None:
     result = voice_build(tmp_path)
@@ -79,6 +83,7 @@ def test_voice_build_speaks_every_clip_into_valid_wav_files(tmp_path: Path) -> N
     )
 
 
+@pytest.mark.slow
 @needs_espeak
 def test_voice_build_keeps_existing_clips_unless_forced(tmp_path: Path) -> None:
     assert voice_build(tmp_path).exit_code == 0
@@ -97,6 +102,7 @@ def test_voice_build_keeps_existing_clips_unless_forced(tmp_path: Path) -> None:
     assert digit.read_bytes() == spoken  # espeak-ng says the same words the same way
 
 
+@pytest.mark.slow
 @needs_espeak
 def test_a_centres_own_recording_wins_and_is_never_overwritten(tmp_path: Path) -> None:
     recorded = write_tone(tmp_path / "voice" / "custom" / "intro.wav")
@@ -179,7 +185,7 @@ def test_the_board_page_carries_the_repeat_setting(
     page = make_app(announce_repeat=3).test_client().get("/board").get_data(as_text=True)
     assert 'data-announce-repeat="3"' in page
     page = make_app().test_client().get("/board").get_data(as_text=True)
-    assert 'data-announce-repeat="2"' in page  # the default
+    assert 'data-announce-repeat="1"' in page  # the default: one reading
 
 
 def test_each_recent_call_in_the_board_snapshot_carries_its_clips(

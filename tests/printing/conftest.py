@@ -29,6 +29,7 @@ PRINTER_STATUS = b"\x10\x04\x01"
 # Answers of an Epson-like printer: bits 1 and 4 are always set.
 PAPER_OK, PAPER_NEAR_END, PAPER_OUT = 0x12, 0x1E, 0x7E
 ON_LINE = 0x12
+CUT_PREFIX = b"\x1dVB"  # GS V 66 n: the end of every job
 
 VIETNAMESE_LETTERS = (
     "aàảãáạăằẳẵắặâầẩẫấậbcdđeèẻẽéẹêềểễếệghiìỉĩíịklmnoòỏõóọôồổỗốộơờởỡớợpqrstuùủũúụưừửữứựvxyỳỷỹýỵ"
@@ -40,9 +41,10 @@ SetPrinter = Callable[..., None]
 
 @pytest.fixture(autouse=True)
 def quick_agent_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A job handed to a print agent that never answers fails after 1 s, not 15: no
-    background task outlives its test by long (and speaks into the next one's rooms)."""
-    monkeypatch.setattr(spooler, "ACK_SECONDS", 1.0)
+    """A job handed to a print agent that never answers fails after 2 s, not after its
+    link's deadline: no background task outlives its test by long (and speaks into the
+    next one's rooms). Tests of the deadline itself put the real one back."""
+    monkeypatch.setattr(spooler, "agent_deadline", lambda url, size: 2.0)
 
 
 @pytest.fixture
@@ -81,9 +83,10 @@ def sample(**changes: Any) -> TicketContent:
 
 class FakePrinter:
     """A network ESC/POS printer on 127.0.0.1: answers the status requests sent before a
-    job (as `paper` and `online` say, after `delay` seconds; `silent` answers nothing),
-    then keeps everything else of the connection as one job. `connections` counts the
-    connections it has finished with."""
+    job and after it (as `paper` and `online` say, after `delay` seconds; `silent` answers
+    nothing), and keeps the job in between (without the recovery a printer in an unknown
+    state gets first: `recoveries` counts those). `connections` counts the connections it
+    has finished with. For the faults of issue 19, see fake_printers.py."""
 
     def __init__(self, port: int | None = None) -> None:
         self.paper = PAPER_OK
@@ -93,6 +96,7 @@ class FakePrinter:
         self.connections = 0
         self.jobs: queue.Queue[bytes] = queue.Queue()
         self.status_requests: list[bytes] = []
+        self.recoveries = 0
         self.server = socket.create_server(("127.0.0.1", port or free_port()))
         self.server.settimeout(0.2)
         self.port = int(self.server.getsockname()[1])
@@ -116,6 +120,7 @@ class FakePrinter:
 
     def _handle(self, connection: socket.socket) -> None:
         received = b""
+        answered = 0  # status requests after the job, answered so far
         try:
             while True:
                 chunk = connection.recv(65536)
@@ -124,16 +129,37 @@ class FakePrinter:
                 received += chunk
                 # Real-time requests come first, each answered at once.
                 while received[:3] in (PAPER_STATUS, PRINTER_STATUS):
-                    self.status_requests.append(received[:3])
-                    if not self.silent:
-                        time.sleep(self.delay)
-                        answer = self.paper if received[:3] == PAPER_STATUS else self.online
-                        connection.sendall(bytes((answer,)))
+                    self._answer(connection, received[:3])
                     received = received[3:]
+                # And after the job, to confirm it: answered once the job is all in.
+                cut = received.rfind(CUT_PREFIX)
+                if cut >= 0:
+                    after = received[cut + 4 :]
+                    requests = [after[i : i + 3] for i in range(0, len(after) - 2, 3)]
+                    for request in requests[answered:]:
+                        self._answer(connection, request)
+                    answered = len(requests)
         except OSError:
             pass
+        cut = received.rfind(CUT_PREFIX)
+        if cut >= 0:
+            received = received[: cut + 4]
+        if received.startswith(b"\x00"):
+            # A printer in an unknown state is first brought back to a known one: zeros to
+            # complete any image it waits for, ESC @, a cut (escpos.recovery).
+            start = received.index(b"\x1b@")
+            assert not received[:start].strip(b"\x00")
+            received = received[start + 6 :]
+            self.recoveries += 1
         if received:
             self.jobs.put(received)
+
+    def _answer(self, connection: socket.socket, request: bytes) -> None:
+        self.status_requests.append(request)
+        if not self.silent:
+            time.sleep(self.delay)
+            answer = self.paper if request == PAPER_STATUS else self.online
+            connection.sendall(bytes((answer,)))
 
     def next_job(self, timeout: float = 5.0) -> bytes:
         try:

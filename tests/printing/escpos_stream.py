@@ -19,6 +19,7 @@ class Stream:
     commands: list[bytes] = field(default_factory=list)
     pieces: list[tuple[int | None, bytes]] = field(default_factory=list)  # (code table, text)
     rows: list[bytes] = field(default_factory=list)  # the paper, top to bottom, as raster rows
+    qr_codes: list[bytes] = field(default_factory=list)  # stored by the printer's QR command
 
     def text(self, decode: dict[int, dict[int, str]] | str) -> str:
         """The text sent, decoded with one Python codec or with a table per code page."""
@@ -64,6 +65,14 @@ def parse(data: bytes, width: int) -> Stream:
             stream.rows.extend(rows)
             stream.commands.append(data[i : i + 3])
             i += 8 + width_bytes * height
+        elif first == GS and second == ord("(") and data[i + 2] == ord("k"):  # GS ( k pL pH ...
+            flush()
+            length = data[i + 3] + 256 * data[i + 4]
+            body = data[i + 5 : i + 5 + length]
+            if body[:3] == b"1P0":  # store the symbol's data
+                stream.qr_codes.append(body[3:])
+            stream.commands.append(data[i : i + 3])
+            i += 5 + length
         elif first == GS and second == ord("V") and data[i + 2] in (65, 66):  # cut with feed
             flush()
             stream.commands.append(data[i : i + 4])

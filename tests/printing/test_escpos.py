@@ -28,8 +28,11 @@ from server.domain.printing import PrintMode
 from tests.printing.conftest import ALL_LETTERS, PAPER_NEAR_END, PAPER_OK, PAPER_OUT, sample
 from tests.printing.escpos_stream import escpos_table, parse
 
+# Runs once, in the SQLite pass (the ESC/POS bytes: no database).
+pytestmark = pytest.mark.anydb
+
 DUMMY = parse_printer_url("dummy://")
-INIT, CUT = b"\x1b@", b"\x1dVB\x00"
+INIT, CUT = b"\x1b@", b"\x1dVB\x18"  # GS V 66 24: cut 3 mm under the last line
 RASTER = b"\x1dv0"
 
 
@@ -71,7 +74,7 @@ def test_text_mode_selects_cp1258_and_its_bytes_decode_back_to_the_vietnamese() 
     for block in blocks(content):
         assert block.text in flowing
     assert data.endswith(CUT)
-    assert RASTER in stream.commands  # the QR code
+    assert stream.qr_codes == [content.phone_url.encode()]  # the printer's own QR command
 
 
 def test_text_mode_in_tcvn3_switches_between_its_two_tables_and_decodes_back() -> None:

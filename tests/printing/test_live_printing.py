@@ -17,7 +17,7 @@ import pytest
 from kiosk.printer_url import parse_printer_url
 from server.adapters.db.engine import Database
 from server.adapters.db.models import Device, PrintJob, Ticket
-from server.adapters.printing.escpos import encode_ticket
+from server.adapters.printing.escpos import encode_ticket, recovery
 from server.cli.demo import DemoCredentials
 from server.services.printing import ticket_content
 from tests.conftest import Centre
@@ -155,7 +155,9 @@ def test_the_print_agent_prints_acknowledges_and_comes_back_after_being_killed(
             what=f"first job printed; agent log:\n{agent.log()}",
         )
         first_bytes = expected_bytes(database, server, first["ticket"]["ticket_id"], "file:///x")
-        assert paper.read_bytes() == first_bytes
+        # The kiosk's printer never printed before: brought to a known state first.
+        reset = recovery(parse_printer_url("file:///x"), 576)
+        assert paper.read_bytes() == reset + first_bytes
 
         agent.kill()
         wait_until(lambda: not agent_connected(database, kiosk_id), what="server saw it go")
@@ -173,7 +175,8 @@ def test_the_print_agent_prints_acknowledges_and_comes_back_after_being_killed(
             what=f"job after restart printed; agent log:\n{agent.log()}",
         )
         again_bytes = expected_bytes(database, server, again["ticket"]["ticket_id"], "file:///x")
-        assert paper.read_bytes() == first_bytes + again_bytes
+        # The job before failed (its agent was gone): the printer is reset again.
+        assert paper.read_bytes() == reset + first_bytes + reset + again_bytes
         assert job_status(database, gone["printing"]["job_id"]) == "failed"
     finally:
         agent.stop()

@@ -31,6 +31,9 @@ from tests.integration.test_fuzz_api import ids, json_values
 from tests.printing.conftest import SetPrinter
 from tests.printing.escpos_stream import parse
 
+# Runs once, in the SQLite pass (printers and the spooler; the print-job rows are plain writes).
+pytestmark = pytest.mark.anydb
+
 Login = Callable[[str], Staff]
 
 

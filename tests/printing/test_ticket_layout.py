@@ -24,6 +24,9 @@ from server.cli.demo import SERVICES
 from server.domain.tickets import PRIORITY_LABELS
 from tests.printing.conftest import ALL_LETTERS, sample
 
+# Runs once, in the SQLite pass (the ticket's picture: no database).
+pytestmark = pytest.mark.anydb
+
 WIDTHS = [576, 384]
 
 
@@ -123,7 +126,7 @@ def test_a_ticket_says_what_the_issue_asks_for_and_nothing_personal() -> None:
         "SỐ THỨ TỰ",
         "D012",
         "ƯU TIÊN: Người có công với cách mạng",
-        "Trước bạn: 3 người",
+        "Trước ông/bà: 3 người",
         "Thời gian chờ dự kiến: 15 phút",
         "Lấy số lúc 09:05 ngày 26/11/2026",
         "Quét mã QR để theo dõi lượt trên điện thoại",

@@ -45,9 +45,34 @@ def test_a_range_number_is_read_digit_by_digit_not_as_number_words() -> None:
     ]
 
 
-def test_a_counter_number_of_two_digits_is_read_digit_by_digit() -> None:
-    assert announcement_clips("B001", 12)[-3:] == [TO_COUNTER, "digit_1", "digit_2"]
-    assert announcement_clips("B001", 10)[-3:] == [TO_COUNTER, "digit_1", "digit_0"]
+def counter_words(counter_number: int) -> str:
+    clips = announcement_clips("B001", counter_number)
+    return " ".join(CLIP_WORDS[clip] for clip in clips[clips.index(TO_COUNTER) + 1 :])
+
+
+@pytest.mark.parametrize(
+    ("counter_number", "words"),
+    [
+        (10, "mười"),
+        (11, "mười một"),
+        (12, "mười hai"),
+        (15, "mười lăm"),
+        (20, "hai mươi"),
+        (21, "hai mươi mốt"),
+        (24, "hai mươi bốn"),
+        (25, "hai mươi lăm"),
+        (99, "chín mươi chín"),
+    ],
+)
+def test_a_counter_number_of_two_digits_is_read_as_a_number(
+    counter_number: int, words: str
+) -> None:
+    # Counters are few and never have a leading zero: "quầy số mười hai", as people say it.
+    assert counter_words(counter_number) == words
+
+
+def test_a_counter_number_of_three_digits_is_read_digit_by_digit() -> None:
+    assert counter_words(105) == "một không năm"
 
 
 def test_counter_zero_is_read_as_khong() -> None:
@@ -92,6 +117,13 @@ def test_the_board_plays_the_chime_once_then_the_call_as_many_times_as_configure
     assert announcement_sequence("A012", 3, repeat=3).count(INTRO) == 3
 
 
+def test_a_recall_is_read_again_without_the_chime() -> None:
+    call = announcement_clips("A012", 3)
+    assert announcement_sequence("A012", 3, repeat=1, recall=True) == call
+    assert announcement_sequence("A012", 3, repeat=2, recall=True) == [*call, *call]
+    assert announcement_sequence("A012", 3, repeat=0, recall=True) == []
+
+
 def test_repeat_zero_turns_the_voice_off_chime_included() -> None:
     assert announcement_sequence("A012", 3, repeat=0) == []
 
@@ -108,8 +140,11 @@ def test_every_letter_and_digit_has_a_clip_with_its_vietnamese_words() -> None:
     assert CLIP_WORDS[TO_COUNTER] == "đến quầy số"
 
 
-def test_the_clip_set_is_the_chime_two_phrases_ten_digits_and_26_letters() -> None:
-    assert len(CLIP_NAMES) == 1 + 2 + 10 + 26
+def test_the_clip_set_is_the_chime_two_phrases_ten_digits_four_number_words_and_26_letters() -> (
+    None
+):
+    # The number words of counters 10-99: "mười", "mươi", "mốt", "lăm".
+    assert len(CLIP_NAMES) == 1 + 2 + 10 + 4 + 26
     assert CHIME in CLIP_NAMES
     assert CHIME not in CLIP_WORDS  # a sound made by the build, not words
 

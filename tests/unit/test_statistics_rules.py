@@ -3,8 +3,10 @@ add up to a date range."""
 
 from __future__ import annotations
 
+import math
 from collections import Counter as Tally
 from datetime import date, timedelta
+from itertools import pairwise
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -12,21 +14,26 @@ from hypothesis import strategies as st
 from server.domain.statistics import (
     BIN_COUNT,
     BIN_EDGES,
+    RELATIVE_ERROR,
     Durations,
     Period,
     bin_index,
     percentile_minutes,
+    reading_bound,
     share,
 )
 from server.services.statistics import periods_covering, signed_periods
 
 
-def test_bins_are_whole_minutes_up_to_half_an_hour_then_wider() -> None:
+def test_bins_are_whole_minutes_up_to_half_an_hour_then_grow_by_at_most_7_5_percent() -> None:
     assert BIN_EDGES[:3] == (60, 120, 180)
     assert BIN_EDGES[29] == 30 * 60
     assert BIN_EDGES[30] == 32 * 60
-    assert BIN_EDGES[-1] == 240 * 60
-    assert len(BIN_EDGES) + 1 == BIN_COUNT == 66
+    assert all(edge % 60 == 0 for edge in BIN_EDGES)
+    for low, high in pairwise(BIN_EDGES[29:]):
+        assert high - low <= max(60, RELATIVE_ERROR * low)
+    assert BIN_EDGES[-1] == 16 * 3600  # only 16 hours or more share the open bin
+    assert len(BIN_EDGES) + 1 == BIN_COUNT == 82
 
 
 def test_a_duration_falls_in_the_bin_whose_edges_hold_it() -> None:
@@ -35,8 +42,9 @@ def test_a_duration_falls_in_the_bin_whose_edges_hold_it() -> None:
     assert bin_index(60) == 1
     assert bin_index(1799) == 29
     assert bin_index(1800) == 30
-    assert bin_index(240 * 60 - 1) == len(BIN_EDGES) - 1
-    assert bin_index(10 * 3600) == len(BIN_EDGES)  # the overflow bin
+    assert bin_index(16 * 3600 - 1) == len(BIN_EDGES) - 1
+    assert bin_index(16 * 3600) == len(BIN_EDGES)  # the open bin
+    assert bin_index(30 * 3600) == len(BIN_EDGES)
 
 
 @given(st.integers(min_value=0, max_value=20 * 3600))
@@ -69,6 +77,39 @@ def test_durations_summarise_in_minutes() -> None:
     summary = Durations.of(4, 240 + 360 + 600 + 720, 720, _bins(240, 360, 600, 720))
     assert summary == Durations(count=4, mean=8.0, median=7.0, p90=12.0, max=12.0)
     assert Durations.of(0, 0, 0, _bins()) == Durations(0, None, None, None, None)
+
+
+def test_four_hour_waits_are_not_read_as_the_maximum() -> None:
+    # Result collection on the replayed peak day of issue 20: median 242.8 minutes and
+    # maximum 505.1 were reported as 505.1 and 505.1 by bins that ended at 4 hours.
+    waits = [int(m * 60) for m in (30, 120, 200, 242.8, 250, 300, 421.0, 505.1)]
+    bins = _bins(*waits)
+    assert percentile_minutes(bins, 8, waits[-1], 0.5) == 250.0  # in [233, 250)
+    assert percentile_minutes(bins, 8, waits[-1], 0.9) == 505.1  # rank 8, the maximum
+
+
+def _nearest_rank(values: list[int], fraction: float) -> int:
+    return sorted(values)[max(1, math.ceil(fraction * len(values))) - 1]
+
+
+@given(
+    st.lists(st.integers(min_value=0, max_value=16 * 3600 - 1), min_size=1, max_size=200),
+    st.sampled_from([0.5, 0.9]),
+)
+def test_a_percentile_is_never_below_the_exact_value_nor_above_the_stated_bound(
+    seconds: list[int], fraction: float
+) -> None:
+    exact = _nearest_rank(seconds, fraction)
+    figure = percentile_minutes(_bins(*seconds), len(seconds), max(seconds), fraction)
+    assert figure is not None
+    assert exact / 60 - 0.05 <= figure <= reading_bound(exact) + 0.05  # rounded to a tenth
+    assert reading_bound(exact) - exact / 60 <= max(1, RELATIVE_ERROR * exact / 60) + 1e-9
+
+
+def test_from_sixteen_hours_on_the_figure_is_the_maximum() -> None:
+    waits = [17 * 3600, 18 * 3600, 20 * 3600]
+    assert percentile_minutes(_bins(*waits), 3, 20 * 3600, 0.5) == 1200.0
+    assert reading_bound(17 * 3600) == math.inf
 
 
 def test_a_share_is_none_without_a_whole() -> None:

@@ -43,7 +43,13 @@ class Database:
 
     def __init__(self, url: str, echo: bool = False) -> None:
         self.url = url
-        self.engine = create_engine(url, echo=echo, pool_pre_ping=not url.startswith("sqlite"))
+        self.engine = create_engine(
+            url,
+            echo=echo,
+            pool_pre_ping=not url.startswith("sqlite"),
+            # Errors and logs never carry bound values: password and token hashes, names.
+            hide_parameters=True,
+        )
         if self.engine.dialect.name == "sqlite":
             _configure_sqlite(self.engine)
         if self.engine.dialect.name == "postgresql":

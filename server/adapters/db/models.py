@@ -175,6 +175,9 @@ class Counter(Base):
     pause_reason: Mapped[str] = mapped_column(String(200), default="")
     clerk_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     state_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Since when the open counter's clerk has had no screen connected; the sweeper pauses
+    # the counter after Config.clerk_away_minutes (server.services.counters).
+    clerk_away_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Priority tickets this counter has called in a row; bounds priority so that normal
     # tickets never starve (see server.domain.selection).
     priority_streak: Mapped[int] = mapped_column(Integer, default=0)
@@ -205,6 +208,8 @@ class User(Base):
     role: Mapped[Role] = mapped_column(String(16), default=Role.CLERK)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Raised to end every signed-in session of the account (server/services/sessions.py).
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     counters: Mapped[list[Counter]] = relationship(
         secondary=clerk_counters, back_populates="assigned_clerks", order_by="Counter.number"
@@ -373,7 +378,7 @@ class TicketRating(Base):
 
 
 # Zero by the database's default only: a Python-side default would make every upsert bind
-# all of the row's ~150 columns instead of the few a ticket changes.
+# all of the row's ~185 columns instead of the few a ticket changes.
 def _histogram(prefix: str) -> list[Column[int]]:
     return [
         Column(f"{prefix}{i:02d}", Integer, nullable=False, server_default="0")

@@ -13,7 +13,6 @@ uses it too, without the server).
 
 from __future__ import annotations
 
-import textwrap
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,8 +25,10 @@ from escpos.printer import Dummy
 from PIL import Image
 
 from kiosk.printer_url import BadPrinterUrl, PrinterUrl
-from kiosk.printers import profile_for
+from kiosk.printers import link_bytes_per_second, profile_for
 from server.adapters.printing.ticket_layout import (
+    QR_MODULE_DOTS,
+    QR_QUIET_DOTS,
     Block,
     TicketContent,
     blocks,
@@ -39,7 +40,14 @@ from server.domain.printing import PrintMode
 BAND_GAP = 3  # blank raster lines worth a paper-feed command instead of white raster data
 MAX_FEED = 255  # ESC J n feeds at most 255 dots at a time
 BAND_HEIGHT = 255  # raster blocks of at most this many lines: small printer buffers cope
+SLOW_BAND_HEIGHT = 24  # on a slow link: a printer left mid-image needs little to recover
 CHARACTER_DOTS = 12  # font A of ESC/POS printers: 12 x 24 dots
+# Below this a link is slow (a serial line under 40,000 baud): an 80 mm ticket would take
+# 6 s or more, so the QR code goes as the printer's own command, not as an image.
+SLOW_BYTES_PER_SECOND = 4000
+INIT = b"\x1b@"
+CUT_FEED_DOTS = 24  # GS V 66 n: feed n dots past the cutter (3 mm) then cut
+CUT = b"\x1dVB" + bytes((CUT_FEED_DOTS,))
 
 # Vietnamese tone marks: CP1258 has the base letters (ă, â, ê, ô, ơ, ư, đ) but puts the five
 # tones after them as combining characters.
@@ -60,28 +68,68 @@ def check_printer_url(url: PrinterUrl, mode: PrintMode = PrintMode.IMAGE) -> Non
         _code_tables(url, profile)
 
 
+def slow_link(url: PrinterUrl) -> bool:
+    return link_bytes_per_second(url) < SLOW_BYTES_PER_SECOND
+
+
+def band_height(url: PrinterUrl) -> int:
+    return SLOW_BAND_HEIGHT if slow_link(url) else BAND_HEIGHT
+
+
+def native_qr(url: PrinterUrl, width: int) -> bool:
+    """Whether the printer draws the QR code itself (GS ( k): 87 bytes instead of an image.
+    Always in text mode, and in image mode on a slow link, where the profile has it."""
+    return bool(_dummy(url, width).profile.supports("qrCode"))
+
+
+def recovery(url: PrinterUrl, width: int) -> bytes:
+    """What brings a printer back to a known state whatever it was doing: a printer left in
+    the middle of a raster image (its job cut short) waits for the rest of the image and
+    would print the next job's bytes as noise. Zeros complete the largest image block this
+    printer is ever sent (white dots; outside an image a zero is NUL, which ESC/POS printers
+    ignore, and as a command's missing parameters it asks for nothing), then ESC @ resets,
+    and a cut parts the broken piece from the next ticket."""
+    return bytes(width // 8 * band_height(url)) + INIT + CUT
+
+
 def encode_ticket(
     content: TicketContent, url: PrinterUrl, width: int, mode: PrintMode = PrintMode.IMAGE
 ) -> bytes:
-    """The ESC/POS bytes of one ticket, ending with a cut."""
+    """The ESC/POS bytes of one ticket, ending with a cut. On a slow link the QR code goes
+    as the printer's own command, after the image."""
     if mode == PrintMode.TEXT:
         return encode_text(content, url, width)
+    if slow_link(url) and native_qr(url, width):
+        image = render_ticket(content, width, with_qr=False)
+        return encode_image(image, url, qr_text=content.phone_url)
     return encode_image(render_ticket(content, width), url)
 
 
-def encode_image(image: Image.Image, url: PrinterUrl) -> bytes:
-    """A rendered ticket as raster bands and paper feeds, then a cut."""
+def encode_image(image: Image.Image, url: PrinterUrl, qr_text: str | None = None) -> bytes:
+    """A rendered ticket as raster bands and paper feeds, then (if given) the QR code of
+    `qr_text` drawn by the printer, then a cut."""
     printer = _dummy(url, image.width)
-    printer.hw("INIT")
+    printer._raw(INIT)
     for band in _bands(image.convert("1")):
         if band.rows:
-            _raster(printer, band)
+            _raster(printer, band, band_height(url))
         else:
             _feed(printer, band.height)
-    # GS V 66: feed to the cutter and cut, so no blank paper is wasted before the cut.
-    printer.cut(feed=False)
+    if qr_text is not None:
+        _printer_qr(printer, qr_text)
+    printer._raw(CUT)
     data: bytes = printer.output
     return data
+
+
+def _printer_qr(printer: Escpos, text: str) -> None:
+    """The QR code by the printer's own command, centred, with its quiet zone above and
+    below (the centring leaves more than enough beside it)."""
+    _feed(printer, QR_QUIET_DOTS)
+    printer.set(align="center")
+    printer.qr(text, native=True, size=QR_MODULE_DOTS)
+    printer.set(align="left")
+    _feed(printer, QR_QUIET_DOTS)
 
 
 @dataclass(frozen=True)
@@ -132,10 +180,10 @@ def _bands(image: Image.Image) -> Iterator[_Band]:
 _INVERT = bytes(255 - value for value in range(256))
 
 
-def _raster(printer: Escpos, band: _Band) -> None:
-    """GS v 0: one raster bit image (ink = 1), in blocks of at most BAND_HEIGHT lines."""
-    for top in range(0, band.height, BAND_HEIGHT):
-        rows = band.rows[top : top + BAND_HEIGHT]
+def _raster(printer: Escpos, band: _Band, height: int = BAND_HEIGHT) -> None:
+    """GS v 0: one raster bit image (ink = 1), in blocks of at most `height` lines."""
+    for top in range(0, band.height, height):
+        rows = band.rows[top : top + height]
         data = b"".join(row[: band.width_bytes] for row in rows).translate(_INVERT)
         header = (
             GS
@@ -203,14 +251,30 @@ def encode_text(content: TicketContent, url: PrinterUrl, width: int) -> bytes:
     printer = _dummy(url, width)
     printer.magic = MagicEncode(printer, encoder=Encoder(_code_tables(url, printer.profile)))
     columns = width // CHARACTER_DOTS
-    printer.hw("INIT")
+    printer._raw(INIT)
     printer.set(align="center")
     for block in blocks(content):
         _text_block(printer, block, content, url, columns, width)
     printer.set_with_default()
-    printer.cut(feed=False)
+    printer._raw(CUT)
     data: bytes = printer.output
     return data
+
+
+def printed_lines(text: str, columns: int, codepage: str) -> list[str]:
+    """`text` broken at spaces into lines of at most `columns` characters as the printer
+    prints them (in CP1258 a tone is one more character after its letter), converted for
+    the code page. A word is never broken: one longer than a line stands alone."""
+    lines: list[str] = []
+    current = ""
+    for word in text.split():
+        candidate = f"{current} {word}" if current else word
+        if current and len(_for_codepage(candidate, codepage)) > columns:
+            lines.append(current)
+            current = word
+        else:
+            current = candidate
+    return [_for_codepage(line, codepage) for line in [*lines, current]]
 
 
 def _text_block(
@@ -222,8 +286,8 @@ def _text_block(
     width: int,
 ) -> None:
     def lines(text: str, per_line: int) -> None:
-        for line in textwrap.wrap(text, per_line) or [""]:
-            printer.textln(_for_codepage(line, url.codepage))
+        for line in printed_lines(text, per_line, url.codepage):
+            printer.textln(line)
 
     if block.style == "number":
         size = max(1, min(6, int(width * 0.9) // (CHARACTER_DOTS * max(len(block.text), 1))))
@@ -240,11 +304,15 @@ def _text_block(
         printer.set(bold=False, invert=False)
     elif block.style == "small" and block.text.startswith("Quét"):
         lines(block.text, columns)
-        # The QR code, centred by white margins in the image itself (justification of
-        # raster images is not honoured by every printer).
+        if native_qr(url, width):
+            _printer_qr(printer, content.phone_url)
+            printer.set(align="center")
+            return
+        # No QR command: the code as an image, centred by white margins in the image itself
+        # (justification of raster images is not honoured by every printer).
         qr = qr_image(content.phone_url)
-        row = Image.new("1", (width, qr.height), 1)
-        row.paste(qr, ((width - qr.width) // 2, 0))
-        printer.image(row, impl="bitImageRaster", fragment_height=BAND_HEIGHT)
+        row = Image.new("1", (width, qr.height + 2 * QR_QUIET_DOTS), 1)
+        row.paste(qr, ((width - qr.width) // 2, QR_QUIET_DOTS))
+        printer.image(row, impl="bitImageRaster", fragment_height=band_height(url))
     else:
         lines(block.text, columns)

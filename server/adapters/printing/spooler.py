@@ -6,22 +6,25 @@ request waits for the printer's first answer at most XEPHANG_PRINT_WAIT_SECONDS 
 network printer on the LAN accepts or refuses in milliseconds (a closed port, a "paper out"
 status), so the kiosk's answer already says whether the ticket prints; a printer that is
 slower than that is reported "queued", and how the job ends reaches the kiosk as a
-`printing` event in its own room. A job handed to an agent that does not answer within
-XEPHANG_PRINT_ACK_SECONDS (15 s) has failed.
+`printing` event in its own room. A job is printed only once the printer confirmed it
+(kiosk/printers.py), within a deadline sized by its link; a job handed to an agent that
+does not answer within that deadline plus XEPHANG_PRINT_ACK_SECONDS (3 s) has failed. The
+kiosk is told how long that may take (`seconds`), and keeps its result screen up longer.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import os
 import threading
 from dataclasses import dataclass
 from typing import Any
 
 from kiosk.printer_url import PrinterUrl, parse_printer_url
+from kiosk.printers import CONNECT_TIMEOUT, STATUS_TIMEOUT, PrintResult, deliver, job_deadline
 from kiosk.printers import PrinterStatus as DeviceStatus
-from kiosk.printers import PrintResult, deliver
-from server.adapters.printing.escpos import encode_ticket
+from server.adapters.printing.escpos import encode_ticket, recovery
 from server.adapters.realtime import printer_room, socketio
 from server.domain.printing import PrinterStatus, PrintJobStatus
 from server.runtime import Runtime
@@ -35,7 +38,24 @@ from server.services.printing import (
 log = logging.getLogger(__name__)
 
 WAIT_SECONDS = float(os.environ.get("XEPHANG_PRINT_WAIT_SECONDS", "2"))
-ACK_SECONDS = float(os.environ.get("XEPHANG_PRINT_ACK_SECONDS", "15"))
+# An agent's answer may come this long after its printer's own deadline (the link to the
+# server, opening the printer and asking its status).
+ACK_MARGIN = float(os.environ.get("XEPHANG_PRINT_ACK_SECONDS", "3"))
+
+
+def agent_deadline(url: PrinterUrl, size: int) -> float:
+    """Seconds the server waits for a print agent's answer to a job of `size` bytes: the
+    printer's deadline (sized by its link: 9600 baud is 960 bytes a second) and a margin.
+    Well under the kiosk's 15 s result screen for a USB printer; longer on a slow serial
+    line, and then the kiosk is told."""
+    return job_deadline(url, size) + ACK_MARGIN
+
+
+def _outcome_seconds(url: PrinterUrl, size: int) -> float:
+    """At the latest, when a job's outcome is known, counted from its start."""
+    if url.printed_by_server:
+        return CONNECT_TIMEOUT + 2 * STATUS_TIMEOUT + job_deadline(url, size)
+    return agent_deadline(url, size)
 
 
 @dataclass(frozen=True)
@@ -47,7 +67,8 @@ class PrintOutcome:
     job_id: int | None
     status: str
     printer_status: PrinterStatus | None = None
-    detail: str = ""
+    detail: str = ""  # for the log, never shown: a Python error's text means nothing there
+    seconds: float | None = None  # while queued or printing: the outcome is known by then
 
     def json(self) -> dict[str, Any]:
         if self.printer_status is None:
@@ -56,11 +77,12 @@ class PrintOutcome:
                 "fault": False,
                 "message": "",
                 "message_en": "",
-                "detail": "",
             }
         else:
-            known = printer_message(self.printer_status, self.detail)
-        return {"job_id": self.job_id, "status": self.status, **known}
+            known = printer_message(self.printer_status)
+        # Rounded up: the kiosk must not give up before the outcome is due.
+        seconds = None if self.seconds is None else math.ceil(self.seconds * 10) / 10
+        return {"job_id": self.job_id, "status": self.status, **known, "seconds": seconds}
 
 
 NO_PRINTER = PrintOutcome(None, "none")
@@ -73,6 +95,7 @@ class _Verdict:
     def __init__(self) -> None:
         self._event = threading.Event()
         self.outcome: PrintOutcome | None = None
+        self.seconds: float | None = None  # known once the job is encoded
 
     def give(self, outcome: PrintOutcome) -> None:
         if self.outcome is None:
@@ -105,7 +128,9 @@ def dispatch(rt: Runtime, order: PrintOrder | None, wait: float | None = None) -
     verdict = _Verdict()
     socketio.start_background_task(_run, rt, order, verdict)
     found = verdict.wait(WAIT_SECONDS if wait is None else wait)
-    return found or PrintOutcome(order.job_id, "queued", order.printer_status)
+    return found or PrintOutcome(
+        order.job_id, "queued", order.printer_status, seconds=verdict.seconds
+    )
 
 
 def _status(result: PrintResult) -> PrinterStatus:
@@ -126,6 +151,10 @@ def _run(rt: Runtime, order: PrintOrder, verdict: _Verdict) -> None:
     try:
         url = parse_printer_url(order.printer_url)
         data = encode_ticket(order.content, url, order.width, order.mode)
+        if order.recover and url.scheme != "dummy":
+            data = recovery(url, order.width) + data
+        # A job printed by the server may first wait for the one before it (_print_here).
+        verdict.seconds = _outcome_seconds(url, len(data)) * (2 if url.printed_by_server else 1)
     except Exception as error:  # a missing font, a bad profile: the ticket must not be lost
         log.exception("could not encode print job %s", order.job_id)
         detail = " ".join(f"{type(error).__name__}: {error}".split())
@@ -136,18 +165,32 @@ def _run(rt: Runtime, order: PrintOrder, verdict: _Verdict) -> None:
     if url.printed_by_server:
         _print_here(rt, order, url, data, verdict)
     else:
-        _hand_to_agent(rt, order, data, verdict)
+        _hand_to_agent(rt, order, url, data, verdict)
 
 
 def _print_here(
     rt: Runtime, order: PrintOrder, url: PrinterUrl, data: bytes, verdict: _Verdict
 ) -> None:
     def accepted(status: DeviceStatus) -> None:
-        verdict.give(PrintOutcome(order.job_id, "printing", PrinterStatus(status.value)))
+        verdict.give(
+            PrintOutcome(
+                order.job_id, "printing", PrinterStatus(status.value), seconds=verdict.seconds
+            )
+        )
 
-    with _lock_for(url):
-        # A dummy printer is done at once: no "printing" step to report.
-        result = deliver(url, data, on_accepted=None if url.scheme == "dummy" else accepted)
+    # One job at a time per printer; a job behind another waits at most its own time (the
+    # one before has a deadline too), so its outcome is known within twice that, which is
+    # what the kiosk was told: a ticket never comes out after its kiosk gave up on it.
+    lock = _lock_for(url)
+    own = _outcome_seconds(url, len(data))
+    if not lock.acquire(timeout=own):
+        result = PrintResult(False, DeviceStatus.ERROR, "the printer is still busy with a job")
+    else:
+        try:
+            # A dummy printer is done at once: no "printing" step to report.
+            result = deliver(url, data, on_accepted=None if url.scheme == "dummy" else accepted)
+        finally:
+            lock.release()
     if not result.ok:
         log.warning("print job %s failed on %s: %s", order.job_id, url, result.detail)
     # Recorded before the verdict is given: when the kiosk hears "failed", the manager's
@@ -160,14 +203,17 @@ def _print_here(
     )
 
 
-def _hand_to_agent(rt: Runtime, order: PrintOrder, data: bytes, verdict: _Verdict) -> None:
+def _hand_to_agent(
+    rt: Runtime, order: PrintOrder, url: PrinterUrl, data: bytes, verdict: _Verdict
+) -> None:
     socketio.emit(
         "print",
         {"job_id": order.job_id, "data": data, "kind": order.kind.value},
         to=printer_room(order.device_id),
     )
-    verdict.give(PrintOutcome(order.job_id, "queued", order.printer_status))
-    socketio.sleep(ACK_SECONDS)
+    deadline = agent_deadline(url, len(data))
+    verdict.give(PrintOutcome(order.job_id, "queued", order.printer_status, seconds=deadline))
+    socketio.sleep(deadline)
     try:
         if expire_unanswered_job(rt.uow(), order.job_id):
             log.warning("print job %s: no answer from the print agent", order.job_id)

@@ -34,6 +34,10 @@ NUMBER_LABEL = "SỐ THỨ TỰ"
 MAX_LINES = 3  # per paragraph; a longer name is cut with an ellipsis
 CANVAS_HEIGHT = 2000  # drawn on a tall sheet, then cut to what was used
 QR_MODULE_DOTS = 4  # 0.5 mm modules at 203 dpi: phones read them at arm's length
+QR_QUIET_DOTS = 4 * QR_MODULE_DOTS  # the standard quiet zone around a QR code: 4 modules
+DOTS_PER_INCH = 203
+MIN_TEXT_DOTS = 23  # 8 points at 203 dpi: the smallest text (and figures) on any ticket
+MIN_TEXT_COLUMN = 300  # dots left for the queue details beside the QR code, or it goes under
 
 
 class FontMissing(RuntimeError):
@@ -77,7 +81,7 @@ def blocks(content: TicketContent) -> list[Block]:
     if content.priority:
         found.append(Block("priority", f"ƯU TIÊN: {content.priority}"))
     found += [
-        Block("info", f"Trước bạn: {content.people_ahead} người"),
+        Block("info", f"Trước ông/bà: {content.people_ahead} người"),
         Block("info", f"Thời gian chờ dự kiến: {content.estimated_wait_minutes} phút"),
         Block("small", f"Lấy số lúc {content.issued_at:%H:%M} ngày {content.issued_at:%d/%m/%Y}"),
         Block("small", QR_CAPTION),
@@ -148,11 +152,22 @@ LOOKS: dict[Style, _Look] = {
     "service": _Look(True, 32, 6),
     "label": _Look(False, 22, 10),
     "priority": _Look(True, 26, 6),
-    "info": _Look(True, 24, 0),
+    "info": _Look(True, 23, 0),
     "small": _Look(False, 20, 4),
     "closing": _Look(True, 28, 12),
 }
 NUMBER_SIZE = 160  # at 576 dots: digits about 15 mm tall
+
+
+def _scale(width: int) -> float:
+    # Text shrinks less than the paper: 58 mm tickets stay readable.
+    return max(width / WIDTH_80MM, 0.75)
+
+
+def text_size(style: Style, width: int) -> int:
+    """The font size in dots of a paragraph style on paper `width` dots wide: never under
+    MIN_TEXT_DOTS (8 points), so the figures of a 58 mm ticket stay readable."""
+    return max(round(LOOKS[style].size * _scale(width)), MIN_TEXT_DOTS)
 
 
 class _Sheet:
@@ -161,20 +176,17 @@ class _Sheet:
     def __init__(self, width: int, fonts: TicketFonts) -> None:
         self.width = width
         self.fonts = fonts
-        # Text shrinks less than the paper: 58 mm tickets stay readable.
-        self.scale = max(width / WIDTH_80MM, 0.75)
+        self.scale = _scale(width)
         self.margin = max(8, width // 64)
         self.image = Image.new("1", (width, CANVAS_HEIGHT), 1)
         self.draw = ImageDraw.Draw(self.image)
         self.y = self.margin
 
-    def font(self, look: _Look) -> ImageFont.FreeTypeFont:
-        return self.fonts.font(look.bold, round(look.size * self.scale))
-
     def paragraph(
-        self, text: str, look: _Look, left: int, right: int, centred: bool, inverted: bool = False
+        self, text: str, style: Style, left: int, right: int, centred: bool, inverted: bool = False
     ) -> None:
-        font = self.font(look)
+        look = LOOKS[style]
+        font = self.fonts.font(look.bold, text_size(style, self.width))
         ascent, descent = font.getmetrics()
         # Vietnamese stacks two marks over capitals (Ấ, Ễ): room above the ascent for them.
         above = round(font.size * 0.2)
@@ -265,32 +277,44 @@ def qr_image(url: str, module: int = QR_MODULE_DOTS) -> Image.Image:
 
 
 def render_ticket(
-    content: TicketContent, width: int = WIDTH_80MM, fonts: TicketFonts | None = None
+    content: TicketContent,
+    width: int = WIDTH_80MM,
+    fonts: TicketFonts | None = None,
+    with_qr: bool = True,
 ) -> Image.Image:
     """The ticket as a 1-bit image exactly `width` dots wide (576 for 80 mm paper, 384 for
-    58 mm), as tall as its content."""
+    58 mm), as tall as its content. Without the QR code (`with_qr=False`) when the printer
+    draws it itself, after the image."""
     sheet = _Sheet(width, fonts or default_fonts())
     left, right = sheet.margin, width - sheet.margin
-    qr = qr_image(content.phone_url)
+    qr = qr_image(content.phone_url) if with_qr else None
+    # On 80 mm paper the QR sits to the right of the queue details; on narrower paper that
+    # would leave the text too little room: it goes under them, at the left (the band is
+    # then sent only as wide as the code).
+    beside = qr is not None and right - left - qr.width - QR_QUIET_DOTS >= MIN_TEXT_COLUMN
     info_top: int | None = None
     for block in blocks(content):
         if block.style == "number":
             sheet.number(block.text)
             continue
-        if block.style == "closing":
-            # The QR sits to the right of the queue details; the closing line goes under both.
+        if block.style == "closing" and qr is not None:
+            # The QR's quiet zone (4 modules) is clear of any ink; the closing line goes
+            # under it.
             assert info_top is not None
-            sheet.image.paste(qr, (right - qr.width, info_top))
-            sheet.y = max(sheet.y, info_top + qr.height)
-        look = LOOKS[block.style]
+            if beside:
+                sheet.image.paste(qr, (right - qr.width, info_top))
+                sheet.y = max(sheet.y, info_top + qr.height + QR_QUIET_DOTS)
+            else:
+                sheet.image.paste(qr, (left, sheet.y + QR_QUIET_DOTS))
+                sheet.y += qr.height + 2 * QR_QUIET_DOTS
         if block.style in ("info", "small"):
             if info_top is None:
-                sheet.y += round(12 * sheet.scale)
+                sheet.y += max(round(12 * sheet.scale), QR_QUIET_DOTS)
                 info_top = sheet.y
-            text_right = right - qr.width - 4 * QR_MODULE_DOTS
-            sheet.paragraph(block.text, look, left, text_right, centred=False)
+            text_right = right - qr.width - QR_QUIET_DOTS if beside and qr else right
+            sheet.paragraph(block.text, block.style, left, text_right, centred=False)
         else:
             # Left-aligned: the printer is sent each band only up to its last ink.
             inverted = block.style == "priority"
-            sheet.paragraph(block.text, look, left, right, centred=False, inverted=inverted)
+            sheet.paragraph(block.text, block.style, left, right, centred=False, inverted=inverted)
     return sheet.cut()

@@ -1,6 +1,7 @@
 """The administrator's page of integration API tokens: the list (never a token's value),
 a form to create one (its scopes ticked one by one, its site), which shows the new token
-this once, and a revoke button per token. Administrators only."""
+this once, and a revoke button per token. Administrators only. Its own blueprint,
+`api_tokens`, under /admin/api-tokens."""
 
 from __future__ import annotations
 
@@ -8,19 +9,17 @@ from collections.abc import Mapping
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import login_required
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from server.adapters.db.models import Site
 from server.domain.errors import DomainError
-from server.domain.roles import Role
 from server.runtime import runtime
 from server.services import api_tokens
+from server.services.admin.sites import all_sites
 from server.web import forms
+from server.web.admin.common import admin_only
 from server.web.errors import STATUS
-from server.web.identity import StaffUser, staff
 
 bp = Blueprint("api_tokens", __name__, url_prefix="/admin/api-tokens")
 
@@ -31,13 +30,6 @@ ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 
 def _shown(moment: datetime | None) -> str:
     return "–" if moment is None else moment.astimezone(ZONE).strftime("%d/%m/%Y %H:%M")
-
-
-def _admin() -> StaffUser:
-    user = staff()
-    if user.role != Role.ADMIN:
-        abort(403)
-    return user
 
 
 def _page(
@@ -52,7 +44,7 @@ def _page(
             active="admin",
             section="api_tokens",
             tokens=api_tokens.list_tokens(session),
-            sites=list(session.scalars(select(Site).order_by(Site.id))),
+            sites=all_sites(session),
             scopes=api_tokens.SCOPES,
             created=created,
             error=error,
@@ -66,14 +58,14 @@ def _page(
 @bp.get("")
 @login_required
 def index() -> Response:
-    _admin()
+    admin_only()
     return _page()
 
 
 @bp.post("")
 @login_required
 def create() -> Response:
-    actor = _admin()
+    actor = admin_only()
     try:
         created = api_tokens.create(
             runtime().uow(),
@@ -90,7 +82,7 @@ def create() -> Response:
 @bp.post("/<int:token_id>/revoke")
 @login_required
 def revoke(token_id: int) -> Response:
-    actor = _admin()
+    actor = admin_only()
     try:
         api_tokens.revoke(runtime().uow(), token_id, actor.id)
     except DomainError as error:

@@ -1,0 +1,168 @@
+"""What each kind of screen is told after a batch of committed changes at one site.
+
+The publisher (server/adapters/realtime.py) computes these once per site per batch, in one
+read session, and pushes them into the screens' rooms, where they are applied as they are:
+no screen asks the server again. Each state is exactly its screen's snapshot (the read
+models of snapshots.py), labelled with the site's `seq` read before anything else, so that
+its data is at least as new as its label, as with a snapshot fetched over HTTP. The phones'
+queue of one service is new here: every waiting ticket's people ahead and estimated wait,
+computed in one pass, whatever the length of the queue.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.adapters.db.models import Service, Site, Ticket
+from server.domain.announce import announcement_clips
+from server.domain.selection import Candidate, queue_key
+from server.domain.tickets import TicketStatus
+from server.services import snapshots
+from server.services.access import get_site
+from server.services.changes import Change
+from server.services.tickets import SHARED_ESTIMATES, wait_estimator
+
+log = logging.getLogger(__name__)
+
+State = dict[str, Any]
+T = TypeVar("T")
+
+
+@dataclass
+class SiteStates:
+    """The states of one site after a batch: the board's, the kiosks', the managers' hall,
+    each concerned counter's (by id), each concerned service's queue (by id) and each
+    concerned ticket's phone view (by phone token). A state whose read failed is missing."""
+
+    site_id: int
+    seq: int
+    board: State | None = None
+    kiosk: State | None = None
+    manager: State | None = None
+    counters: dict[int, State] = field(default_factory=dict)
+    queues: dict[int, State] = field(default_factory=dict)
+    tickets: dict[str, State] = field(default_factory=dict)
+
+
+def board_state(session: Session, site_id: int, now: datetime) -> State:
+    """The board's snapshot, with the clips its voice reads each recent call with: what
+    GET /api/board/snapshot answers."""
+    board = snapshots.board(session, site_id, now)
+    for call in board["recent_calls"]:
+        call["clips"] = _clips(call["number"], call["counter_number"])
+    return board
+
+
+def _clips(number: str, counter_number: int) -> list[str]:
+    """The clips the board plays for a call; none (the call is only shown) for a number
+    the voice cannot read."""
+    try:
+        return announcement_clips(number, counter_number)
+    except ValueError:
+        return []
+
+
+def service_queue(session: Session, service: Service, seq: int) -> State:
+    """Every waiting ticket of a service, by its number (public: the board shows it), as
+    [people ahead, estimated wait in minutes]: the same figures as each ticket's phone
+    snapshot, from one read of the queue and one of the estimate's inputs."""
+    rows = session.execute(
+        select(Ticket.id, Ticket.number, Ticket.priority, Ticket.queued_at).where(
+            Ticket.service_id == service.id, Ticket.status == TicketStatus.WAITING
+        )
+    ).all()
+    # The queue's own order is total (the ticket id breaks ties), so a ticket's place in
+    # it is the number of people ahead of it (server/domain/selection.py's people_ahead).
+    ordered = sorted(
+        rows,
+        key=lambda row: queue_key(
+            Candidate(row.id, service.id, row.priority is not None, row.queued_at)
+        ),
+    )
+    estimate = wait_estimator(session, service)
+    return {
+        "seq": seq,
+        "site_id": service.site_id,
+        "service_id": service.id,
+        "tickets": {row.number: [ahead, estimate(ahead)] for ahead, row in enumerate(ordered)},
+    }
+
+
+def site_states(
+    session: Session,
+    site_id: int,
+    changes: Sequence[Change],
+    now: datetime,
+    pause: Callable[[], object] = lambda: None,
+) -> SiteStates:
+    """The states a batch of committed site-wide changes at one site calls for (by the
+    centre's clock, `now`): the board's, the kiosks' and the hall's always; those of the
+    counters and queues of the services the changes name, and of the counters they name;
+    every counter's and queue when a change names neither (a notice, a printer, a setting
+    of the site); the phone view of every ticket they concern. `pause` is called between
+    two reads: the publisher lets the requests waiting for the process go on there.
+
+    The views are read in one session, where each service's estimate inputs are read once
+    for all of them (tickets.wait_estimator)."""
+    session.info[SHARED_ESTIMATES] = {}
+    seq = session.scalar(select(Site.event_seq).where(Site.id == site_id)) or 0
+    site = get_site(session, site_id)
+    services, counter_ids = _concerned(site, changes)
+    tokens = dict.fromkeys(token for change in changes for token in change.tokens)
+
+    def read(what: str, state: Callable[..., T], *args: Any) -> T | None:
+        pause()
+        try:
+            return state(session, *args)
+        except Exception:  # that screen resyncs by itself; the others still get theirs
+            log.exception("could not read the %s state of site %s", what, site_id)
+            session.rollback()
+            return None
+
+    states = SiteStates(site_id, seq)
+    states.board = read("board", board_state, site_id, now)
+    states.kiosk = read("kiosk", snapshots.kiosk, site_id, now)
+    states.manager = read("hall", snapshots.manager, site_id, now)
+    for counter_id in counter_ids:
+        counter = read("counter", snapshots.counter, counter_id, now)
+        if counter is not None:
+            states.counters[counter_id] = counter
+    for service in services:
+        queue = read("queue", service_queue, service, seq)
+        if queue is not None:
+            states.queues[service.id] = queue
+    for token in tokens:
+        view = read("ticket", snapshots.ticket, token)
+        if view is not None:
+            states.tickets[token] = view
+    # Each read model read `seq` again; the first reading is the one all the data is at
+    # least as new as (one session: later reads may reuse rows loaded since).
+    for state in (
+        states.board,
+        states.kiosk,
+        states.manager,
+        *states.counters.values(),
+        *states.tickets.values(),
+    ):
+        if state is not None:
+            state["seq"] = seq
+    return states
+
+
+def _concerned(site: Site, changes: Sequence[Change]) -> tuple[list[Service], list[int]]:
+    """The services whose queues, and the counters whose screens, the changes may alter."""
+    if any(not change.service_ids and change.counter_id is None for change in changes):
+        return list(site.services), sorted(counter.id for counter in site.counters)
+    service_ids = {service_id for change in changes for service_id in change.service_ids}
+    counter_ids = {change.counter_id for change in changes if change.counter_id is not None}
+    counter_ids |= {
+        counter.id for counter in site.counters if service_ids & counter.service_rank.keys()
+    }
+    return [s for s in site.services if s.id in service_ids], sorted(counter_ids)
