@@ -1,7 +1,7 @@
 """Run every benchmark, one after the other, and print their Markdown reports.
 
-    .venv/bin/python bench/all.py                  # full runs, ~12-15 min in all
-    .venv/bin/python bench/all.py --quick          # quick runs, ~3 min in all
+    .venv/bin/python bench/all.py                  # full runs, ~45 min in all
+    .venv/bin/python bench/all.py --quick          # quick runs, ~10 min in all
     .venv/bin/python bench/all.py --output r.md    # also write the reports to r.md
     .venv/bin/python bench/all.py --diagnostics    # + py-spy (issue, fanout) and tracemalloc
                                                    # (connections): the "why" tables, +2 min
@@ -11,6 +11,11 @@ The benchmarks (each runnable by itself, each with --quick):
   bench/fanout.py       2. a call reaching 200 and 1,000 connected boards
   bench/connections.py  3. boards per worker and memory per connection up to 5,000
   bench/workers.py      4. one worker vs two workers (PostgreSQL + Redis)
+  bench/ward.py         6. a ward at peak on one worker: 1,000 phones, 10 boards, 20 clerks
+  bench/province.py     7. a province: 2 workers, 100 sites, 5,000 phones, 8 calls a second
+  bench/soak.py         8. a soak: memory and latency over a ward's simulated day (10 min
+                           here; `bench/soak.py --minutes N` for longer)
+(5., bench/stats.py, the statistics over a year of history, is run by itself.)
 
 Each starts and stops its own servers on 127.0.0.1, uses throwaway SQLite files and
 PostgreSQL databases (dropped at the end) and its own Redis channel. Extra arguments after
@@ -26,13 +31,26 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ("issue.py", "fanout.py", "connections.py", "workers.py")
+BENCHMARKS = (
+    "issue.py",
+    "fanout.py",
+    "connections.py",
+    "workers.py",
+    "ward.py",
+    "province.py",
+    "soak.py",
+)
 DIAGNOSTICS = {
     "issue.py": ["--profile"],
     "fanout.py": ["--profile"],
     "connections.py": ["--tracemalloc"],
     "workers.py": [],
+    "ward.py": ["--profile"],
+    "province.py": [],
+    "soak.py": [],
 }
+# What a full run of all.py gives a benchmark beyond its own defaults.
+FULL = {"soak.py": ["--minutes", "10"]}
 
 
 def main() -> None:
@@ -50,11 +68,11 @@ def main() -> None:
         command = [
             sys.executable,
             str(HERE / name),
-            *(["--quick"] if args.quick else []),
+            *(["--quick"] if args.quick else FULL.get(name, [])),
             *(DIAGNOSTICS[name] if args.diagnostics else []),
             *(
                 ["--profile-dir", args.profile_dir]
-                if args.profile_dir and args.diagnostics and name in ("issue.py", "fanout.py")
+                if args.profile_dir and args.diagnostics and "--profile" in DIAGNOSTICS[name]
                 else []
             ),
             *args.extra,

@@ -70,7 +70,9 @@ class ScreenSpec:
 class _Screen:
     """A screen's state as its page holds it."""
 
-    def __init__(self, spec: ScreenSpec, url: str, process: _Process) -> None:
+    def __init__(
+        self, spec: ScreenSpec, url: str, process: _Process, waiting: frozenset[str] | None
+    ) -> None:
         self.spec = spec
         self.url = url
         self.process = process
@@ -80,7 +82,9 @@ class _Screen:
         self.uncovered: list[tuple[int, float]] = []  # (change seq, due)
         self.seen_calls: set[int] = set()  # board: calls already shown
         self.current: int | None = None  # clerk's screen: its current ticket
-        self.numbers: set[str] | None = None  # phone: the numbers of the queue it holds
+        # Phone: the numbers of the queue it holds; before its first queue, those the
+        # benchmark knew were waiting when it connected.
+        self.numbers: set[str] | frozenset[str] | None = waiting
         self.status: str | None = None  # phone: its ticket's status
         self.shown_seq = -1  # phone: the seq of the view it shows
         self.view_needed = -1
@@ -149,8 +153,6 @@ class _Screen:
             return
         tickets = queue.get("tickets") or {}
         numbers = set(tickets)
-        if self.numbers is None:
-            self.numbers = self.process.waiting.get(self.spec.service_id or 0)
         if self.numbers is not None:
             for number in self.numbers - numbers:
                 self.process.record(("left", self.spec.service_id, number), at)
@@ -257,9 +259,6 @@ class _Process:
         self.watched: set[_Screen] = set()
         self.sockets: dict[_Screen, asyncio.Task[None]] = {}
         self.closing = False
-        # The numbers waiting in each service when the screens connected (known to the
-        # benchmark): a phone's first queue then tells what left it since.
-        self.waiting: dict[int, set[str]] = {}
 
     def record(self, key: tuple[Any, ...], at: float) -> None:
         self.arrivals[key].append(at)
@@ -341,8 +340,7 @@ class _Process:
         self, specs: list[ScreenSpec], parallel: int, waiting: dict[int, set[str]]
     ) -> tuple[int, int, float]:
         started = time.monotonic()
-        for service_id, numbers in waiting.items():
-            self.waiting.setdefault(service_id, set()).update(numbers)
+        known = {service_id: frozenset(numbers) for service_id, numbers in waiting.items()}
         gate = asyncio.Semaphore(parallel)
         loop = asyncio.get_running_loop()
         ok = failed = 0
@@ -350,7 +348,8 @@ class _Process:
         async def one(spec: ScreenSpec) -> None:
             nonlocal ok, failed
             async with gate:
-                screen = _Screen(spec, self.urls[spec.server % len(self.urls)], self)
+                url = self.urls[spec.server % len(self.urls)]
+                screen = _Screen(spec, url, self, known.get(spec.service_id or 0))
                 self.screens.append(screen)
                 first: asyncio.Future[None] = loop.create_future()
                 self.sockets[screen] = loop.create_task(self.keep(screen, first))
@@ -458,15 +457,23 @@ class ScreenFleet:
                 raise RuntimeError(f"client process {process.pid} died ({process.exitcode})")
         raise TimeoutError(f"client process did not answer {kind!r} in {timeout}s")
 
-    def connect(self, specs: Sequence[ScreenSpec], parallel: int = 20) -> tuple[int, int, float]:
+    def connect(
+        self,
+        specs: Sequence[ScreenSpec],
+        parallel: int = 20,
+        waiting: dict[int, set[str]] | None = None,
+    ) -> tuple[int, int, float]:
         """Connect the screens (each fetches its snapshot), `parallel` at a time per
-        process; (connected, failed, seconds)."""
+        process; (connected, failed, seconds). `waiting`: the numbers waiting in each
+        service now, if the benchmark knows better than the phones among `specs` (a phone's
+        first queue then says what left it since it connected)."""
         started = time.monotonic()
         shares: list[list[ScreenSpec]] = [[] for _ in self.pipes]
-        waiting: dict[int, set[str]] = {}
+        known = waiting is not None
+        waiting = dict(waiting or {})
         for index, spec in enumerate(specs, start=self.turn):
             shares[index % len(shares)].append(spec)
-            if spec.kind == "phone" and spec.service_id is not None and spec.number:
+            if spec.kind == "phone" and spec.service_id is not None and spec.number and not known:
                 waiting.setdefault(spec.service_id, set()).add(spec.number)
         self.turn += len(specs)
         for pipe, share in zip(self.pipes, shares, strict=True):

@@ -20,7 +20,9 @@ allocated in between, by source line and by package.
 What-if experiments, never the default: XEPHANG_BENCH_GC=freeze calls gc.freeze() just
 before the server starts serving (everything imported and built at start-up leaves the
 collector's generations); XEPHANG_BENCH_GC=threshold sets gc.set_threshold(50_000, 20,
-100); both together as "freeze,threshold". XEPHANG_BENCH_MAX_SIZE=<n> passes max_size=n to
+100); both together as "freeze,threshold". XEPHANG_BENCH_PUBLISH=off drops what each commit
+hands the live publisher (no state computed or sent: the requests' own cost, as
+bench/issue.py reports it). XEPHANG_BENCH_MAX_SIZE=<n> passes max_size=n to
 eventlet.wsgi.server (its default, 1,024, caps the connections a worker holds at once,
 websockets and HTTP together). They show what such a change in server/cli/serving.py would buy;
 the benchmarks report them separately.
@@ -70,6 +72,16 @@ def _what_if() -> None:
             return serve(*args, **kwargs)
 
         eventlet.wsgi.server = bigger
+    if os.environ.get("XEPHANG_BENCH_PUBLISH") == "off":
+        # The requests alone: what each commit hands the publisher is dropped, so no live
+        # state is computed or sent (bench/issue.py's split of the kiosk path's CPU).
+        from server.adapters import realtime
+
+        def drop(self: Any, changes: Any) -> None:
+            return None
+
+        realtime.LivePublisher.__call__ = drop  # type: ignore[method-assign]
+        sys.stderr.write("PUBLISH off\n")
     tuning = {t.strip() for t in os.environ.get("XEPHANG_BENCH_GC", "").split(",") if t.strip()}
     if "threshold" in tuning:
         gc.set_threshold(50_000, 20, 100)
@@ -158,7 +170,11 @@ def main() -> None:
     from server.entry import main as xephang
 
     sys.argv = ["xephang", *sys.argv[1:]]
-    if os.environ.get("XEPHANG_BENCH_GC") or os.environ.get("XEPHANG_BENCH_MAX_SIZE"):
+    if (
+        os.environ.get("XEPHANG_BENCH_GC")
+        or os.environ.get("XEPHANG_BENCH_MAX_SIZE")
+        or os.environ.get("XEPHANG_BENCH_PUBLISH")
+    ):
         # entry.main() monkey-patches eventlet first: flask_socketio may be imported (and
         # SocketIO.run wrapped) only after that.
         _install_after_patch()

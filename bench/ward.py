@@ -457,16 +457,21 @@ def latencies(
     arrivals: dict[tuple[Any, ...], list[float]],
     boards_by_site: dict[int, int],
     phones: list[Phone],
+    phones_at: Any = None,
 ) -> Latencies:
+    """`phones_at(service id, t0)`: how many phones of the service were connected at the
+    call (by default, every phone given)."""
     tokens = {p.ticket_id: p.token for p in phones}
     phones_in: Counter[int] = Counter(p.service_id for p in phones)
+    if phones_at is None:
+        phones_at = lambda service_id, _t0: phones_in[service_id]  # noqa: E731
     result = Latencies(pairs={"board": [], "phone (queue)": [], "called phone (ticket)": []})
     for call in calls:
         groups = {
             "board": (arrivals.get(("board", call.ticket_id), []), boards_by_site[call.site_id]),
             "phone (queue)": (
                 arrivals.get(("left", call.service_id, call.number), []),
-                phones_in[call.service_id],
+                phones_at(call.service_id, call.t0),
             ),
         }
         token = tokens.get(call.ticket_id)
@@ -479,7 +484,7 @@ def latencies(
             groups["called phone (ticket)"] = (sorted(views)[:1], 1)
         every = []
         for kind, (times, expected) in groups.items():
-            mine = [(t - call.t0) * 1000 for t in times if t >= call.t0][:expected]
+            mine = sorted((t - call.t0) * 1000 for t in times if t >= call.t0)[:expected]
             result.pairs[kind].extend(mine)
             result.expected[kind] += expected
             result.missed[kind] += max(0, expected - len(mine))

@@ -27,11 +27,12 @@ from typing import Any
 import socketio
 
 from kiosk.printer_url import BadPrinterUrl, PrinterUrl, parse_printer_url
-from kiosk.printers import PrinterStatus, PrintResult, deliver, make_printer, probe
+from kiosk.printers import PrinterStatus, PrintResult, deliver, make_printer, probe, recovery
 
 log = logging.getLogger(__name__)
 
 STATUS_SECONDS = 15.0
+DEFAULT_WIDTH = 576  # dots: 80 mm paper, when the server does not say
 
 
 class PrintAgent:
@@ -52,6 +53,9 @@ class PrintAgent:
         # printer resets when it is opened).
         self._lock = threading.Lock()
         self._printer = make_printer(printer)
+        # Whether this agent's last job on its printer ended well. Not known at start (the
+        # agent before it may have been killed mid-job): the first job recovers the printer.
+        self._last_job_whole = False
         self._stopped = threading.Event()
         self.client = socketio.Client(
             reconnection=True,
@@ -79,9 +83,15 @@ class PrintAgent:
             result = probe(self.url, self._printer, keep_open=True)
             return self._remember(result)
 
-    def print_job(self, data: bytes) -> PrintResult:
+    def print_job(self, data: bytes, width: int = DEFAULT_WIDTH) -> PrintResult:
+        """Print a job of `width` dots; after a job that failed or was cut short (or first
+        of all), bring the printer back to a known state before it: it may still wait for
+        the rest of an image and would print this ticket as noise."""
         with self._lock:
+            if not self._last_job_whole:
+                data = recovery(self.url, width) + data
             result = deliver(self.url, data, printer=self._printer, keep_open=True)
+            self._last_job_whole = result.ok
             self._remember(result)
         return result
 
@@ -99,7 +109,10 @@ class PrintAgent:
             log.warning("ignored a malformed print job")
             return
         job_id = message.get("job_id")
-        result = self.print_job(message["data"])
+        width = message.get("width")
+        result = self.print_job(
+            message["data"], width if isinstance(width, int) and width > 0 else DEFAULT_WIDTH
+        )
         log.info("job %s: %s (%s)", job_id, "printed" if result.ok else "failed", result.status)
         self._send(
             "printed",

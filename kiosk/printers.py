@@ -39,6 +39,14 @@ CONFIRM_MARGIN = 2.0
 # (USB, network): about 60 mm of an 80 mm ticket a second.
 PRINT_BYTES_PER_SECOND = 8000
 BITS_PER_SERIAL_BYTE = 10  # a start bit, 8 data bits, a stop bit
+# Below this a link is slow (a serial line under 40,000 baud): an 80 mm ticket would take
+# 6 s or more, so the QR code goes as the printer's own command, not as an image.
+SLOW_BYTES_PER_SECOND = 4000
+BAND_HEIGHT = 255  # raster blocks of at most this many lines: small printer buffers cope
+SLOW_BAND_HEIGHT = 24  # on a slow link: a printer left mid-image needs little to recover
+INIT = b"\x1b@"
+CUT_FEED_DOTS = 24  # GS V 66 n: feed n dots past the cutter (3 mm) then cut
+CUT = b"\x1dVB" + bytes((CUT_FEED_DOTS,))
 
 # Real-time status requests (DLE EOT n) and the bits of their answers (Epson's ESC/POS).
 PRINTER_STATUS = b"\x10\x04\x01"
@@ -183,6 +191,27 @@ def link_bytes_per_second(url: PrinterUrl) -> float:
     if url.scheme == "serial":
         return url.baudrate / BITS_PER_SERIAL_BYTE
     return PRINT_BYTES_PER_SECOND
+
+
+def slow_link(url: PrinterUrl) -> bool:
+    return link_bytes_per_second(url) < SLOW_BYTES_PER_SECOND
+
+
+def band_height(url: PrinterUrl) -> int:
+    """The most lines of a raster block sent to this printer (the server's encoding)."""
+    return SLOW_BAND_HEIGHT if slow_link(url) else BAND_HEIGHT
+
+
+def recovery(url: PrinterUrl, width: int) -> bytes:
+    """What brings a printer back to a known state whatever it was doing: a printer left in
+    the middle of a raster image (its job cut short) waits for the rest of the image and
+    would print the next job's bytes as noise. Zeros complete the largest image block this
+    printer is ever sent (white dots; outside an image a zero is NUL, which ESC/POS printers
+    ignore, and as a command's missing parameters it asks for nothing), then ESC @ resets,
+    and a cut parts the broken piece from the next ticket. Sent before a job whenever the
+    delivery before it on the printer did not end well, or is not known (the server's
+    spooler for network printers, the print agent for its own)."""
+    return bytes(width // 8 * band_height(url)) + INIT + CUT
 
 
 def job_deadline(url: PrinterUrl, size: int) -> float:

@@ -143,6 +143,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.server)
         if PRINTER_FIXTURES & fixtures:
             item.add_marker(pytest.mark.printer)
+        if item.get_closest_marker("postgres"):
+            continue  # runs in the PostgreSQL pass, whatever else it uses
         if (
             item.get_closest_marker("server")
             or item.get_closest_marker("browser")

@@ -125,8 +125,8 @@ class LivePublisher:
                 self._idle.notify_all()
 
     def flush(self, timeout: float | None = None) -> bool:
-        """Wait until everything handed over so far is published (tests, and a server
-        that stops); False if it took longer than `timeout` seconds."""
+        """Wait until everything handed over so far is published (what tests wait for);
+        False if it took longer than `timeout` seconds."""
         with self._idle:
             return self._idle.wait_for(lambda: not self._running, timeout)
 

@@ -26,6 +26,7 @@ from server.domain.selection import Candidate, queue_key
 from server.domain.tickets import TicketStatus
 from server.services import snapshots
 from server.services.access import get_site
+from server.services.admin.common import CONFIG_CHANGED
 from server.services.changes import Change
 from server.services.tickets import SHARED_ESTIMATES, wait_estimator
 
@@ -105,8 +106,8 @@ def site_states(
     """The states a batch of committed site-wide changes at one site calls for (by the
     centre's clock, `now`): the board's, the kiosks' and the hall's always; those of the
     counters and queues of the services the changes name, and of the counters they name;
-    every counter's and queue when a change names neither (a notice, a printer, a setting
-    of the site); the phone view of every ticket they concern. `pause` is called between
+    every counter's and queue after an administrator's change, or one that names neither
+    (a notice, a printer); the phone view of every ticket they concern. `pause` is called between
     two reads: the publisher lets the requests waiting for the process go on there.
 
     The views are read in one session, where each service's estimate inputs are read once
@@ -157,8 +158,13 @@ def site_states(
 
 
 def _concerned(site: Site, changes: Sequence[Change]) -> tuple[list[Service], list[int]]:
-    """The services whose queues, and the counters whose screens, the changes may alter."""
-    if any(not change.service_ids and change.counter_id is None for change in changes):
+    """The services whose queues, and the counters whose screens, the changes may alter.
+    An administrator's change may alter any of them (a renamed service is in every
+    counter's list of services to transfer to)."""
+    if any(
+        change.kind == CONFIG_CHANGED or (not change.service_ids and change.counter_id is None)
+        for change in changes
+    ):
         return list(site.services), sorted(counter.id for counter in site.counters)
     service_ids = {service_id for change in changes for service_id in change.service_ids}
     counter_ids = {change.counter_id for change in changes if change.counter_id is not None}

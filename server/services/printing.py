@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -46,15 +46,15 @@ MAX_DETAIL = 300
 TEST_NUMBER = "A000"
 TEST_SERVICE = "IN THỬ – Test print"
 TEST_CLOSING = "Bản in thử, không dùng để xếp hàng"
-# A job neither printed nor failed after this long died with its printer mid-way.
-STUCK_JOB = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
 class PrintOrder:
     """A print job as the spooler needs it. `status` is QUEUED for a printer the server
     drives, SENT for one driven by the kiosk's print agent, FAILED if it cannot be tried
-    at all (the agent is not connected)."""
+    at all (the agent is not connected). Whether the job first brings its printer back to a
+    known state is decided when it is delivered, not here: the job before it may be cut
+    short meanwhile (spooler.py, kiosk/agent.py)."""
 
     job_id: int
     device_id: int
@@ -67,9 +67,6 @@ class PrintOrder:
     status: PrintJobStatus
     printer_status: PrinterStatus
     error: str = ""
-    # The printer's state is not known (its last job failed or died, or it never printed):
-    # the job starts by bringing it back to a known state (escpos.recovery).
-    recover: bool = False
 
 
 @dataclass(frozen=True)
@@ -353,7 +350,6 @@ def _queue(
                 # Nobody to print it: fail now, so the kiosk shows the number on its screen.
                 status, error = PrintJobStatus.FAILED, "print agent not connected"
                 _set_status(uow, device, PrinterStatus.OFFLINE, error, now)
-    recover = _state_unknown(uow.session, device, now)
     job = PrintJob(
         site_id=device.site_id,
         device_id=device.id,
@@ -380,22 +376,7 @@ def _queue(
         status=status,
         printer_status=PrinterStatus(device.printer_status),
         error=error,
-        recover=recover,
     )
-
-
-def _state_unknown(session: Session, device: Device, now: datetime) -> bool:
-    """Whether the kiosk's printer may have been left mid-job: its last job failed (it
-    may have been cut short inside an image), or died unfinished, or it never printed
-    here. A job still being printed does not count: it is finishing now."""
-    last = session.scalars(
-        select(PrintJob).where(PrintJob.device_id == device.id).order_by(PrintJob.id.desc())
-    ).first()
-    if last is None or last.status == PrintJobStatus.FAILED:
-        return True
-    if last.status == PrintJobStatus.PRINTED:
-        return False
-    return last.created_at < now - STUCK_JOB
 
 
 def print_ticket(

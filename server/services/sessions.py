@@ -59,7 +59,10 @@ def _end_sessions_of_changed_accounts(session: Session, _context: Any, _instance
     for user in [o for o in session.dirty if isinstance(o, User)]:
         state = inspect(user)
         if any(state.attrs[name].history.has_changes() for name in ENDING_CHANGES):
-            user.session_version = (user.session_version or 0) + 1
+            # The database adds one (UPDATE ... SET session_version = session_version + 1):
+            # a version computed here from what this session read could equal the version
+            # a sign-out or sign-in wrote meanwhile, and that session would survive.
+            user.session_version = User.session_version + 1
             _ended(session).add(user.id)
 
 

@@ -113,8 +113,7 @@ class StatisticsQuery(Request):
     ] = Field(
         None,
         alias="from",
-        description="First local day, dd/mm/yyyy or yyyy-mm-dd (default: the first of this "
-        "month).",
+        description="First local day, dd/mm/yyyy or yyyy-mm-dd (default: the first of this month).",
     )
     last: Annotated[
         date | None,

@@ -66,7 +66,11 @@ export async function fetchJson(url, options = {}) {
 
 // How long a change may wait for the state that covers it before the screen asks for its
 // snapshot; up to as long again at random, so that a site's screens do not all ask at once.
-const GAP_MS = 1500;
+// A state follows its change by the time the server takes to compute it, which grows with
+// the load (seconds, in a burst on a small machine): asking sooner would add to the load
+// the very requests that states are there to spare. While states keep coming, the server
+// is only behind, and the wait starts again: the next state covers the change.
+const GAP_MS = 3000;
 
 // `onSnapshot` renders a snapshot, and the `state` payloads too (they are the same thing).
 // A page that follows other events (the phone's `queue` and `ticket`) applies them through
@@ -85,7 +89,10 @@ export function connectLive({ auth, load, onSnapshot, concerns = () => true, onC
   // A payload at least as new as what the screen shows becomes what it shows (the same seq
   // may carry a phone's ticket after its queue); an older one (several workers) is dropped.
   function take(payload) {
-    if (!payload || typeof payload.seq !== "number" || payload.seq < seq) return false;
+    if (!payload || typeof payload.seq !== "number") return false;
+    const wait = Date.now() + GAP_MS;
+    uncovered = uncovered.map(([changeSeq, due]) => [changeSeq, Math.max(due, wait)]);
+    if (payload.seq < seq) return false;
     seq = payload.seq;
     return true;
   }
@@ -123,7 +130,6 @@ export function connectLive({ auth, load, onSnapshot, concerns = () => true, onC
     } else if (loading) {
       gapTimer = setTimeout(watchGaps, GAP_MS); // the snapshot on its way may cover it
     } else {
-      console.log("GAP refresh", seq, JSON.stringify(uncovered));
       refresh();
     }
   }
@@ -144,7 +150,6 @@ export function connectLive({ auth, load, onSnapshot, concerns = () => true, onC
   }
 
   socket.on("connect", () => {
-    console.log("CONNECT", seq);
     onStatus(true);
     seq = -1; // whatever the server holds now (a database restored, say) is the truth
     refresh();

@@ -201,13 +201,12 @@ function applyQueue(queue) {
 
 function viewOrSnapshot() {
   viewTimer = null;
-  console.log("VIEW", shown.seq, viewNeeded);
   if (shown.seq < viewNeeded) live.refresh();
 }
 
 const live = connectLive({
   auth: { ticket: token },
-  load: () => { console.log("LOAD", new Error().stack.replace(/\n/g, " | ")); return fetchJson(`/api/tickets/${token}`); },
+  load: () => fetchJson(`/api/tickets/${token}`),
   onSnapshot: showView,
   concerns: (change) => change.service_ids.includes(serviceId),
   onStatus: (online, error) => {

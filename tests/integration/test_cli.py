@@ -74,7 +74,7 @@ def test_demo_renews_only_its_own_devices_never_those_an_admin_paired_or_revoked
     run("demo")
     db = database(tmp_path)
     with db.reading() as session:
-        ids = {d.kind: d.id for d in session.scalars(select(Device))}
+        ids = {str(d.kind): d.id for d in session.scalars(select(Device))}
     revoke_device(UnitOfWork(db), None, ids["kiosk"])  # the demo's kiosk, stolen
     repair_device(UnitOfWork(db), None, ids["rating"])  # the tablet, being paired again
     # A real kiosk an administrator paired at the demo site, even under the demo's name.

@@ -3,14 +3,18 @@ before its fix."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
 import subprocess
 import sys
+import threading
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
+import limits.storage.memory
 import pytest
 from click.testing import CliRunner
 from flask import Flask
@@ -29,6 +33,7 @@ from server.services.credentials import new_device_token, token_hash
 from server.services.printing import set_printer
 from server.services.unit_of_work import UnitOfWork
 from server.web import errors, sign_in_throttle
+from server.web.security import limiter
 from tests.conftest import (
     BULK_LIMITS,
     AppFactory,
@@ -308,6 +313,59 @@ def test_the_wait_is_said_in_english_too(
     refused = sign_in(client, "canbo3", "wrong", "10.0.5.5")
     assert refused.status_code == 429
     assert "wait 2 seconds" in refused.get_data(as_text=True)
+
+
+def test_two_failures_at_once_never_make_a_wait_longer_than_the_maximum(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two workers record a failure at the same moment: each step of one may fall between
+    # two steps of the other (here: both clear a key before either writes to it).
+    both_clearing = threading.Barrier(2, timeout=1)
+    clear = limiter.storage.clear
+
+    def clear_together(key: str) -> None:
+        clear(key)
+        with contextlib.suppress(threading.BrokenBarrierError):
+            both_clearing.wait()
+
+    def fail() -> None:
+        with app.test_request_context(environ_base={"REMOTE_ADDR": "10.0.6.6"}):
+            sign_in_throttle.failed("canbo4")
+
+    for _ in range(4):
+        fail()
+    monkeypatch.setattr(limiter.storage, "clear", clear_together)
+    workers = [threading.Thread(target=fail) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    with app.test_request_context(environ_base={"REMOTE_ADDR": "10.0.6.6"}):
+        wait = sign_in_throttle.seconds_to_wait("canbo4")
+    # Six failures: 8 s from now, whichever order the two took.
+    assert 0 < wait <= sign_in_throttle.delay_after(6) <= sign_in_throttle.MAX_DELAY
+
+
+def test_failures_are_remembered_for_an_hour_after_the_last_one(
+    app: Flask, moment: list[float], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The storage's own clock (expiry of its keys) moves with the throttle's.
+    monkeypatch.setattr(limits.storage.memory, "time", SimpleNamespace(time=lambda: moment[0]))
+    minute = 60.0
+    with app.test_request_context(environ_base={"REMOTE_ADDR": "10.0.7.7"}):
+        for _ in range(4):
+            sign_in_throttle.failed("canbo5")
+        assert sign_in_throttle.seconds_to_wait("canbo5") == 2
+        moment[0] += 59 * minute
+        sign_in_throttle.failed("canbo5")  # the 5th, just within the hour
+        assert sign_in_throttle.seconds_to_wait("canbo5") == 4
+        moment[0] += 2 * minute  # an hour after the first failure, not after the last
+        sign_in_throttle.failed("canbo5")
+        assert sign_in_throttle.seconds_to_wait("canbo5") == 8
+        moment[0] += 61 * minute  # an hour after the last: all forgotten
+        assert sign_in_throttle.seconds_to_wait("canbo5") == 0
+        sign_in_throttle.failed("canbo5")
+        assert sign_in_throttle.seconds_to_wait("canbo5") == 0
 
 
 # -- 5. smaller findings -----------------------------------------------------------------

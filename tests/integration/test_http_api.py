@@ -9,7 +9,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 
-from server.adapters.db.models import Counter, Service, Site, Ticket, TicketEvent
+from server.adapters.db.models import Counter, Device, Service, Site, Ticket, TicketEvent
 from server.cli.demo import DemoCredentials
 from tests.conftest import AppFactory, Centre, Published, Staff, csrf_token, kiosk_headers
 
@@ -146,6 +146,25 @@ def test_only_a_registered_kiosk_issues_tickets(
         "/api/kiosk/tickets", json={"service_id": centre.service["HT"]}, headers=headers
     )
     assert response.status_code == status
+    assert state(centre) == before
+
+
+@pytest.mark.parametrize("change", ["revoked", "paired again"])
+def test_a_kiosk_revoked_on_another_worker_issues_nothing_more_at_once(
+    client: FlaskClient, creds: DemoCredentials, centre: Centre, change: str
+) -> None:
+    """A worker remembers a kiosk between its tickets (server/web/identity.py), and the
+    issuing transaction checks its token again: a revocation committed by another worker
+    (written here without this process's ORM, so nothing in it hears of the change) stops
+    the kiosk at its very next ticket."""
+    assert take(client, creds, centre.service["HT"]).status_code == 201  # remembered now
+    values = {"active": False} if change == "revoked" else {"token_hash": "0" * 64}
+    with centre.db.engine.begin() as connection:
+        connection.execute(update(Device).where(Device.kind == "kiosk").values(**values))
+    before = state(centre)
+    response = take(client, creds, centre.service["HT"])
+    assert response.status_code == 401
+    assert "thu hồi" in response.get_json()["message"]
     assert state(centre) == before
 
 

@@ -295,6 +295,16 @@ def test_board_resyncs_after_a_forced_disconnect(
     def ht() -> dict[str, Any]:
         return issue_ok(kiosk, live_server, creds, centre.service["HT"])
 
+    # The server publishes after the request, in the background: before the board under
+    # test connects, a board that stayed has heard the last call, so what the board hears
+    # next can only be new.
+    witness = Board(live_server, creds)
+
+    def published(number: str) -> None:
+        while witness.wait_for("ticket_called")[0].message["ticket"]["number"] != number:
+            pass
+
+    witness.connect()
     board.connect()
     first = board_snapshot(live_server, creds)
     seen.append(first["seq"])
@@ -312,6 +322,7 @@ def test_board_resyncs_after_a_forced_disconnect(
     assert board.disconnected.wait(5)
     b = ht()
     assert press("canbo2", "call-next")["ticket_id"] == b["ticket_id"]
+    published(b["number"])
     board.connect()
     snapshot = board_snapshot(live_server, creds)
     assert snapshot["seq"] > max(seen)
@@ -327,6 +338,7 @@ def test_board_resyncs_after_a_forced_disconnect(
     assert board.disconnected.wait(10), "the board did not notice the server was gone"
     assert not board.client.connected
     live_server.start()
+    witness.connect()
     # While the board is away: C and D are issued, counter 1 moves on from A to C.
     # The clerks' browser sessions survive the restart (the secret key is the same).
     kiosk.close()
@@ -335,6 +347,7 @@ def test_board_resyncs_after_a_forced_disconnect(
     press("canbo1", "start", ticket_id=a["ticket_id"])
     press("canbo1", "finish", ticket_id=a["ticket_id"])
     assert press("canbo1", "call-next")["ticket_id"] == c["ticket_id"]
+    published(c["number"])
 
     # The board reconnects and, like the page's script, fetches a snapshot first.
     board.connect()
@@ -358,3 +371,4 @@ def test_board_resyncs_after_a_forced_disconnect(
     assert called.message["ticket"]["number"] == d["number"]
     assert called.message["counter"]["number"] == 5
     kiosk.close()
+    witness.close()

@@ -22,6 +22,7 @@ from server.adapters.realtime import socketio
 from server.cli.demo import DemoCredentials
 from server.domain.tickets import TicketStatus
 from server.services import live_states, snapshots
+from server.services.admin.common import CONFIG_CHANGED
 from server.services.changes import Change
 from server.services.unit_of_work import UnitOfWork
 from tests.conftest import AppFactory, Centre, FakeClock, Staff, kiosk_headers
@@ -342,6 +343,32 @@ def test_a_phones_queue_gives_what_its_snapshot_gives(
     assert queue["tickets"] == snapshots_now
     assert sorted(ahead for ahead, _ in snapshots_now.values()) == list(range(7))
     assert max(wait for _, wait in snapshots_now.values()) > 0
+
+
+def test_an_administrators_change_reaches_every_counter_screen(
+    live_app: Flask, creds: DemoCredentials, centre: Centre, database: Database, clock: FakeClock
+) -> None:
+    # Counter 4 serves neither CT nor its counter: a renamed CT is still in its list of
+    # services to transfer to.
+    clerk = Staff(live_app.test_client(), "canbo4", creds.passwords["canbo4"])
+    screen = socketio.test_client(
+        live_app, flask_test_client=clerk.client, auth={"counter": centre.counter[4]}
+    )
+    assert screen.is_connected()
+    live = UnitOfWork(database, live_app.extensions["xephang"].publish, clock)
+    with live:
+        live.record(
+            Change(
+                site_id=centre.site_id,
+                kind=CONFIG_CHANGED,
+                service_ids=(centre.service["CT"],),
+                public={"config": {"entity": "service", "id": centre.service["CT"]}},
+            )
+        )
+        live.commit()
+    heard = events(screen)
+    assert [name for name, _ in heard] == ["change", "state"]
+    assert named(heard, "state")[0] == clerk.get(f"/api/counters/{centre.counter[4]}").get_json()
 
 
 # -- failures ----------------------------------------------------------------------------

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import queue
 import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -22,7 +21,7 @@ from server.cli.demo import DemoCredentials
 from server.domain.printing import PrintMode
 from server.services.printing import set_printer
 from server.services.unit_of_work import UnitOfWork
-from tests.live import free_port
+from tests.printing.fake_printers import SocketPrinter
 
 PAPER_STATUS = b"\x10\x04\x04"
 PRINTER_STATUS = b"\x10\x04\x01"
@@ -45,6 +44,13 @@ def quick_agent_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
     link's deadline: no background task outlives its test by long (and speaks into the
     next one's rooms). Tests of the deadline itself put the real one back."""
     monkeypatch.setattr(spooler, "agent_deadline", lambda url, size: 2.0)
+
+
+@pytest.fixture(autouse=True)
+def printers_unknown(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test starts as a fresh server process: it knows nothing of how the printers
+    it prints on were left (a fake printer's port may be one an earlier test used)."""
+    monkeypatch.setattr(spooler, "_delivered_whole", {})
 
 
 @pytest.fixture
@@ -81,42 +87,24 @@ def sample(**changes: Any) -> TicketContent:
     return TicketContent(**{**fields, **changes})
 
 
-class FakePrinter:
+class FakePrinter(SocketPrinter):
     """A network ESC/POS printer on 127.0.0.1: answers the status requests sent before a
     job and after it (as `paper` and `online` say, after `delay` seconds; `silent` answers
     nothing), and keeps the job in between (without the recovery a printer in an unknown
     state gets first: `recoveries` counts those). `connections` counts the connections it
     has finished with. For the faults of issue 19, see fake_printers.py."""
 
+    timeout = 5
+
     def __init__(self, port: int | None = None) -> None:
         self.paper = PAPER_OK
         self.online = ON_LINE
         self.silent = False
         self.delay = 0.0
-        self.connections = 0
         self.jobs: queue.Queue[bytes] = queue.Queue()
         self.status_requests: list[bytes] = []
         self.recoveries = 0
-        self.server = socket.create_server(("127.0.0.1", port or free_port()))
-        self.server.settimeout(0.2)
-        self.port = int(self.server.getsockname()[1])
-        self.url = f"tcp://127.0.0.1:{self.port}"
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                connection, _ = self.server.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            with connection:
-                connection.settimeout(5)
-                self._handle(connection)
-            self.connections += 1
+        super().__init__(port)
 
     def _handle(self, connection: socket.socket) -> None:
         received = b""
@@ -166,11 +154,6 @@ class FakePrinter:
             return self.jobs.get(timeout=timeout)
         except queue.Empty:
             raise AssertionError(f"the printer received no job within {timeout}s") from None
-
-    def close(self) -> None:
-        self._stop.set()
-        self.server.close()
-        self._thread.join(timeout=5)
 
 
 @pytest.fixture

@@ -142,33 +142,28 @@ class Paper:
             self._text.clear()
 
 
-class FaultyPrinter:
-    """A network printer on 127.0.0.1 with one fault (or none): `silent` never answers a
-    status request; `stall_after` bytes, it stops reading for good (a jam: the connection
-    stays open); `drop_after` bytes, it closes the connection once (mid-raster); `rate`
-    bytes a second, it reads no faster, through a `buffer`-byte receive buffer. Its Paper
-    keeps its state between connections, like a printer's."""
+class SocketPrinter:
+    """A network printer on 127.0.0.1: the accept loop every fake network printer shares.
+    Subclasses say what a connection does (`_handle`). One connection at a time, like most
+    printers; `concurrent` handles each in a thread of its own instead (a printer that
+    would let two jobs interleave), and `most_open` then says how many were ever open at
+    once. `connections` counts the connections it has finished with."""
+
+    timeout = 0.2  # per read of a connection
 
     def __init__(
-        self,
-        silent: bool = False,
-        stall_after: int | None = None,
-        drop_after: int | None = None,
-        rate: float | None = None,
-        buffer: int | None = None,
+        self, port: int | None = None, concurrent: bool = False, buffer: int | None = None
     ) -> None:
-        self.silent = silent
-        self.stall_after = stall_after
-        self.drop_after = drop_after
-        self.rate = rate
-        self.paper = Paper()
-        self.received = 0
+        self.concurrent = concurrent
         self.connections = 0
+        self.most_open = 0
+        self._open = 0
+        self._count = threading.Lock()
         self.server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         if buffer:  # inherited by the accepted connections
             self.server.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, buffer)
-        self.server.bind(("127.0.0.1", free_port()))
+        self.server.bind(("127.0.0.1", port or free_port()))
         self.server.listen(4)
         self.server.settimeout(0.2)
         self.port = int(self.server.getsockname()[1])
@@ -185,22 +180,71 @@ class FaultyPrinter:
                 continue
             except OSError:
                 return
-            with connection:
-                connection.settimeout(0.2)
-                self._handle(connection)
+            if self.concurrent:
+                threading.Thread(target=self._serve_one, args=(connection,), daemon=True).start()
+            else:
+                self._serve_one(connection)
+
+    def _serve_one(self, connection: socket.socket) -> None:
+        with self._count:
+            self._open += 1
+            self.most_open = max(self.most_open, self._open)
+        with connection:
+            connection.settimeout(self.timeout)
+            self._handle(connection)
+        with self._count:
+            self._open -= 1
             self.connections += 1
 
     def _handle(self, connection: socket.socket) -> None:
-        drop_at = None if self.drop_after is None else self.received + self.drop_after
-        self.drop_after = None  # once
+        raise NotImplementedError
+
+    def close(self) -> None:
+        self._stop.set()
+        self.server.close()
+        self._thread.join(timeout=5)
+
+
+class FaultyPrinter(SocketPrinter):
+    """A network printer on 127.0.0.1 with one fault (or none): `silent` never answers a
+    status request; `stall_after` bytes, it stops reading for good (a jam: the connection
+    stays open); `drop_after` bytes into its next connection, it closes that connection
+    once (mid-raster), or when it has received `drop_at` bytes in all; `rate` bytes a
+    second, it reads no faster, through a `buffer`-byte receive buffer. Its Paper keeps its
+    state between connections, like a printer's."""
+
+    def __init__(
+        self,
+        silent: bool = False,
+        stall_after: int | None = None,
+        drop_after: int | None = None,
+        rate: float | None = None,
+        buffer: int | None = None,
+        concurrent: bool = False,
+    ) -> None:
+        self.silent = silent
+        self.stall_after = stall_after
+        self.drop_after = drop_after
+        self.drop_at: int | None = None
+        self.rate = rate
+        self.paper = Paper()
+        self.received = 0
+        super().__init__(concurrent=concurrent, buffer=buffer)
+
+    def _handle(self, connection: socket.socket) -> None:
+        if self.drop_after is not None:
+            self.drop_at = self.received + self.drop_after
+            self.drop_after = None  # once
         chunk = 256 if self.rate else 65536
         while not self._stop.is_set():
             limit = chunk
+            drop_at = self.drop_at
             for at in (drop_at, self.stall_after):
                 if at is not None:
                     limit = min(limit, at - self.received)
             if limit <= 0:
                 if self.received == drop_at:
+                    self.drop_at = None  # once
                     return  # the connection drops here
                 self._stop.wait(30)  # jammed: never reads again
                 return
@@ -219,11 +263,6 @@ class FaultyPrinter:
                     connection.sendall(bytes([STATUS_OK] * len(requests)))
             if self.rate:
                 time.sleep(len(data) / self.rate)
-
-    def close(self) -> None:
-        self._stop.set()
-        self.server.close()
-        self._thread.join(timeout=5)
 
 
 class SlowSerialPrinter:

@@ -279,6 +279,19 @@ def test_open_counters_pause_now_and_then_as_the_sites_counters_did() -> None:
     assert median(forecast(hall(tickets, [counter()]), afternoon), 8) == pytest.approx(70, abs=1)
 
 
+def test_a_citizen_sent_on_from_another_service_keeps_the_place_of_their_first_number() -> None:
+    land = counter(1, ranks={LAND: 0})
+    civil = counter(2, ranks={CIVIL: 0}, current=serving(CIVIL, minutes=5))
+    tickets = [waiting(1, LAND, minutes_ago=30), waiting(2, CIVIL, minutes_ago=20)]
+    staying = forecast(hall(tickets, [land, civil]))
+    assert median(staying, 2) == pytest.approx(5, abs=0.5)
+    # Every land citizen is sent on to civil status after a minute: the first, who came
+    # before ticket 2, is called there first.
+    sent_on = replace(HABITS, transfer_share=1.0, transfer_seconds=(60.0,), transfer_to={CIVIL: 1})
+    moved = forecast(hall(tickets, [land, civil]), sent_on)
+    assert median(moved, 2) == pytest.approx(15, abs=0.5)
+
+
 # -- citizens giving up ---------------------------------------------------------------------
 
 
@@ -498,6 +511,26 @@ def test_patience_counts_those_called_as_having_waited_at_least_that_long() -> N
     # Four waited past minute 2; one of the three still waiting at minute 5 gave up then.
     assert patience[:7] == (1.0, 1.0, 1.0, 1.0, 1.0, 1.0, pytest.approx(2 / 3))
     assert learn(past[1:], {CIVIL: 10}, ZONE).patience == ()
+
+
+def test_transfers_are_learned_apart_from_service_times() -> None:
+    nine = datetime(2026, 11, 17, 9, 0, tzinfo=ZONE)
+
+    def ticket(status: TicketStatus, minutes: float, transferred_in: bool = False) -> PastTicket:
+        service = CIVIL if transferred_in else LAND
+        start = nine + timedelta(seconds=30)
+        end = start + timedelta(minutes=minutes)
+        return PastTicket(service, False, nine, status, transferred_in, 1, nine, start, end)
+
+    past = [ticket(TicketStatus.DONE, 10)] * 3 + [
+        ticket(TicketStatus.TRANSFERRED, 2),
+        ticket(TicketStatus.DONE, 5, transferred_in=True),
+    ]
+    habits = learn(past, {LAND: 10, CIVIL: 5}, ZONE)
+    assert habits.transfer_share == pytest.approx(1 / 4)
+    assert habits.transfer_seconds == (120.0,)
+    assert habits.transfer_to == {CIVIL: 1.0}
+    assert habits.service_times[LAND].samples == 3  # a transfer is no service time
 
 
 def test_pauses_are_learned_per_counter_and_working_day() -> None:

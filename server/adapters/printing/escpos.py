@@ -25,7 +25,8 @@ from escpos.printer import Dummy
 from PIL import Image
 
 from kiosk.printer_url import BadPrinterUrl, PrinterUrl
-from kiosk.printers import link_bytes_per_second, profile_for
+from kiosk.printers import BAND_HEIGHT, CUT, INIT, band_height, profile_for, slow_link
+from kiosk.printers import recovery as recovery  # the print agent's too, so it lives there
 from server.adapters.printing.ticket_layout import (
     QR_MODULE_DOTS,
     QR_QUIET_DOTS,
@@ -39,15 +40,7 @@ from server.domain.printing import PrintMode
 
 BAND_GAP = 3  # blank raster lines worth a paper-feed command instead of white raster data
 MAX_FEED = 255  # ESC J n feeds at most 255 dots at a time
-BAND_HEIGHT = 255  # raster blocks of at most this many lines: small printer buffers cope
-SLOW_BAND_HEIGHT = 24  # on a slow link: a printer left mid-image needs little to recover
 CHARACTER_DOTS = 12  # font A of ESC/POS printers: 12 x 24 dots
-# Below this a link is slow (a serial line under 40,000 baud): an 80 mm ticket would take
-# 6 s or more, so the QR code goes as the printer's own command, not as an image.
-SLOW_BYTES_PER_SECOND = 4000
-INIT = b"\x1b@"
-CUT_FEED_DOTS = 24  # GS V 66 n: feed n dots past the cutter (3 mm) then cut
-CUT = b"\x1dVB" + bytes((CUT_FEED_DOTS,))
 
 # Vietnamese tone marks: CP1258 has the base letters (ă, â, ê, ô, ơ, ư, đ) but puts the five
 # tones after them as combining characters.
@@ -68,28 +61,10 @@ def check_printer_url(url: PrinterUrl, mode: PrintMode = PrintMode.IMAGE) -> Non
         _code_tables(url, profile)
 
 
-def slow_link(url: PrinterUrl) -> bool:
-    return link_bytes_per_second(url) < SLOW_BYTES_PER_SECOND
-
-
-def band_height(url: PrinterUrl) -> int:
-    return SLOW_BAND_HEIGHT if slow_link(url) else BAND_HEIGHT
-
-
 def native_qr(url: PrinterUrl, width: int) -> bool:
     """Whether the printer draws the QR code itself (GS ( k): 87 bytes instead of an image.
     Always in text mode, and in image mode on a slow link, where the profile has it."""
     return bool(_dummy(url, width).profile.supports("qrCode"))
-
-
-def recovery(url: PrinterUrl, width: int) -> bytes:
-    """What brings a printer back to a known state whatever it was doing: a printer left in
-    the middle of a raster image (its job cut short) waits for the rest of the image and
-    would print the next job's bytes as noise. Zeros complete the largest image block this
-    printer is ever sent (white dots; outside an image a zero is NUL, which ESC/POS printers
-    ignore, and as a command's missing parameters it asks for nothing), then ESC @ resets,
-    and a cut parts the broken piece from the next ticket."""
-    return bytes(width // 8 * band_height(url)) + INIT + CUT
 
 
 def encode_ticket(

@@ -18,13 +18,26 @@ import logging
 import math
 import os
 import threading
+import time
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import text
+
 from kiosk.printer_url import PrinterUrl, parse_printer_url
-from kiosk.printers import CONNECT_TIMEOUT, STATUS_TIMEOUT, PrintResult, deliver, job_deadline
+from kiosk.printers import (
+    CONNECT_TIMEOUT,
+    STATUS_TIMEOUT,
+    PrintResult,
+    deliver,
+    job_deadline,
+    recovery,
+)
 from kiosk.printers import PrinterStatus as DeviceStatus
-from server.adapters.printing.escpos import encode_ticket, recovery
+from server.adapters.printing.escpos import encode_ticket
 from server.adapters.realtime import printer_room, socketio
 from server.domain.printing import PrinterStatus, PrintJobStatus
 from server.runtime import Runtime
@@ -109,13 +122,65 @@ class _Verdict:
 
 _printer_locks: dict[tuple[str, int], threading.Lock] = {}
 _printer_locks_guard = threading.Lock()
+# How the last delivery of this process to each network printer went (True: printed). A
+# printer not in it (never printed by this process, or since a restart) is in an unknown
+# state. Read and written under the printer's turn (_printer_turn).
+_delivered_whole: dict[tuple[str, int], bool] = {}
+# The first key of PostgreSQL's two-key advisory locks taken for a printer's turn (the
+# second is the printer's address): apart from every other lock of the application.
+PRINTER_LOCK_CLASS = 0x58_50_52  # "XPR"
+LOCK_POLL_SECONDS = 0.05
 
 
 def _lock_for(url: PrinterUrl) -> threading.Lock:
-    """One job at a time per network printer: most accept a single connection, and two
-    tickets taken in the same second must not interleave."""
+    """One job at a time per network printer in this process: most accept a single
+    connection, and two tickets taken in the same second must not interleave."""
     with _printer_locks_guard:
         return _printer_locks.setdefault((url.host, url.port), threading.Lock())
+
+
+def _printer_key(url: PrinterUrl) -> int:
+    """The printer's address as a 31-bit number, the same in every process."""
+    return zlib.crc32(f"{url.host}:{url.port}".encode()) & 0x7FFF_FFFF
+
+
+@contextmanager
+def _printer_turn(rt: Runtime, url: PrinterUrl, seconds: float) -> Iterator[bool]:
+    """Wait at most `seconds` for the printer's turn; yields whether it came. In this
+    process, a lock per printer; on PostgreSQL (several workers) also an advisory lock on
+    the printer's address, held in a connection of its own for the time of the delivery:
+    two workers never print to one printer at once. SQLite means one process: the lock in
+    memory is enough."""
+    end = time.monotonic() + seconds
+    lock = _lock_for(url)
+    if not lock.acquire(timeout=seconds):
+        yield False
+        return
+    try:
+        if rt.db.dialect != "postgresql":
+            yield True
+            return
+        keys = {"kind": PRINTER_LOCK_CLASS, "printer": _printer_key(url)}
+        with rt.db.engine.connect() as connection:
+            held = False
+            try:
+                while True:
+                    held = bool(
+                        connection.execute(
+                            text("SELECT pg_try_advisory_lock(:kind, :printer)"), keys
+                        ).scalar()
+                    )
+                    connection.commit()
+                    if held or time.monotonic() >= end:
+                        break
+                    time.sleep(LOCK_POLL_SECONDS)
+                yield held
+            finally:
+                if held:
+                    connection.execute(text("SELECT pg_advisory_unlock(:kind, :printer)"), keys)
+                    connection.commit()
+    finally:
+        lock.release()
 
 
 def dispatch(rt: Runtime, order: PrintOrder | None, wait: float | None = None) -> PrintOutcome:
@@ -151,10 +216,10 @@ def _run(rt: Runtime, order: PrintOrder, verdict: _Verdict) -> None:
     try:
         url = parse_printer_url(order.printer_url)
         data = encode_ticket(order.content, url, order.width, order.mode)
-        if order.recover and url.scheme != "dummy":
-            data = recovery(url, order.width) + data
-        # A job printed by the server may first wait for the one before it (_print_here).
-        verdict.seconds = _outcome_seconds(url, len(data)) * (2 if url.printed_by_server else 1)
+        # The job may be preceded by a recovery (_print_here, and the agent's own), and a
+        # job printed by the server may first wait for the one before it.
+        longest = len(data) + len(recovery(url, order.width))
+        verdict.seconds = _outcome_seconds(url, longest) * (2 if url.printed_by_server else 1)
     except Exception as error:  # a missing font, a bad profile: the ticket must not be lost
         log.exception("could not encode print job %s", order.job_id)
         detail = " ".join(f"{type(error).__name__}: {error}".split())
@@ -181,16 +246,19 @@ def _print_here(
     # One job at a time per printer; a job behind another waits at most its own time (the
     # one before has a deadline too), so its outcome is known within twice that, which is
     # what the kiosk was told: a ticket never comes out after its kiosk gave up on it.
-    lock = _lock_for(url)
-    own = _outcome_seconds(url, len(data))
-    if not lock.acquire(timeout=own):
-        result = PrintResult(False, DeviceStatus.ERROR, "the printer is still busy with a job")
-    else:
-        try:
+    own = _outcome_seconds(url, len(data) + len(recovery(url, order.width)))
+    with _printer_turn(rt, url, own) as turn:
+        if not turn:
+            result = PrintResult(False, DeviceStatus.ERROR, "the printer is still busy with a job")
+        else:
+            # Decided now, not when the job was queued: the job before it on this printer
+            # may have been cut short inside an image since (escpos.recovery).
+            key = (url.host, url.port)
+            if url.scheme != "dummy" and not _delivered_whole.get(key, False):
+                data = recovery(url, order.width) + data
             # A dummy printer is done at once: no "printing" step to report.
             result = deliver(url, data, on_accepted=None if url.scheme == "dummy" else accepted)
-        finally:
-            lock.release()
+            _delivered_whole[key] = result.ok
     if not result.ok:
         log.warning("print job %s failed on %s: %s", order.job_id, url, result.detail)
     # Recorded before the verdict is given: when the kiosk hears "failed", the manager's
@@ -208,10 +276,11 @@ def _hand_to_agent(
 ) -> None:
     socketio.emit(
         "print",
-        {"job_id": order.job_id, "data": data, "kind": order.kind.value},
+        # The width tells the agent the recovery its printer needs after a job cut short.
+        {"job_id": order.job_id, "data": data, "kind": order.kind.value, "width": order.width},
         to=printer_room(order.device_id),
     )
-    deadline = agent_deadline(url, len(data))
+    deadline = agent_deadline(url, len(data) + len(recovery(url, order.width)))
     verdict.give(PrintOutcome(order.job_id, "queued", order.printer_status, seconds=deadline))
     socketio.sleep(deadline)
     try:

@@ -18,6 +18,8 @@ Each run is a small discrete-event simulation of the rest of the day:
 - nobody is called during the lunch break, nor after closing;
 - every call holds the counter for a walk-up and a service time (lognormal, per service and
   hour, learned: see habits.py), or for a no-show's cost, then the clerk's turnaround;
+  some citizens are sent on to another service after a while, and wait there at the place
+  their first number gave them (a counter idle meanwhile notices them at its next look);
 - a citizen may have given up before their turn comes, as patient as the site's citizens
   were: their call takes no time (and a quoted ticket is still quoted as if it stayed);
 - citizens keep coming: a Poisson process per service and half hour, learned, scaled by
@@ -60,6 +62,7 @@ DEFAULT_NOTICE_SECONDS = 10.0
 OVERRUN_SECONDS = 30.0
 DEFAULT_NO_SHOW_SECONDS = 60.0
 DEFAULT_WALK_UP_SECONDS = 30.0
+DEFAULT_TRANSFER_SECONDS = 120.0
 # Today's arrivals so far against the usual: trust the usual as much as this many citizens,
 # and never scale it by more than BUSY_MAX either way.
 BUSY_PRIOR_CITIZENS = 30.0
@@ -221,8 +224,12 @@ class _Day:
         self.waited: dict[int, tuple[float, float]] = {}
         for ticket in hall.waiting:
             waited = max((hall.now - ticket.queued_at).total_seconds(), 0.0)
-            there = self.patience[int(waited // 60)] if self.patience else 1.0
+            minute = min(int(waited // 60), len(self.patience) - 1)
+            there = self.patience[minute] if self.patience else 1.0
             self.waited[ticket.ticket_id] = (waited, there)
+        self.transfers = tuple(habits.transfer_seconds) or (DEFAULT_TRANSFER_SECONDS,)
+        self.transfer_to = list(habits.transfer_to)
+        self.transfer_weights = list(itertools.accumulate(habits.transfer_to.values()))
         self.pauses = (
             self._expected([n / SLOT_MINUTES for n in habits.pauses])
             if habits.pauses and habits.pause_seconds
@@ -391,16 +398,25 @@ class _Day:
         notice, choices = self.notice, self.choices
         next_at, next_citizen = coming.at, coming.citizen
         patience, since = self.patience, coming.since
+        transfer_share, transfers = self.habits.transfer_share, self.transfers
+        transfer_to, transfer_weights = self.transfer_to, self.transfer_weights
+        transfer_total = transfer_weights[-1] if transfer_weights else 0.0
         # When each counter's next pause falls due (a Poisson process, learned by half hour).
         pause_times, expected_pauses = self.habits.pause_seconds, self.pauses
         due = [
             expected_pauses.moment(-math.log(1.0 - rnd())) if expected_pauses else math.inf
             for _ in counters
         ]
+        moving: list[tuple[int, Candidate]] = []  # (queue, ticket) of transfers under way
+        sent_on: set[int] = set()
         while heap:
             t, index = pop(heap)
             if t >= closes:
                 break
+            if index < 0:  # a transfer: the citizen joins the other queue, at their place
+                queue, moved = moving[-index - 1]
+                _insert(queues[queue], moved)
+                continue
             if t < opens:
                 push(heap, (opens, index))
                 continue
@@ -466,6 +482,17 @@ class _Day:
                 streaks[index] = streaks[index] + 1 if chosen.is_priority else 0
                 if rnd() < no_show_share:
                     hold = no_show[int(rnd() * no_shows)]
+                elif chosen.ticket_id not in sent_on and rnd() < transfer_share:
+                    hold = walk_up[int(rnd() * walk_ups)] + transfers[int(rnd() * len(transfers))]
+                    goes_to = transfer_to[bisect.bisect(transfer_weights, rnd() * transfer_total)]
+                    if goes_to in queue_of and goes_to != chosen.service_id:
+                        moved = Candidate(
+                            next(self.arrival_ids), goes_to, chosen.is_priority, chosen.queued_at
+                        )
+                        since[moved.ticket_id] = (0.0, 0.0)  # served once: they stay
+                        sent_on.add(moved.ticket_id)  # and are not sent on again
+                        moving.append((queue_of[goes_to] + (not moved.is_priority), moved))
+                        push(heap, (t + hold, -len(moving)))
                 else:
                     hour = int((midnight + t) // 3600) % 24
                     z = z_table[int(rnd() * Z_TABLE_SIZE)]
@@ -600,6 +627,16 @@ def _quantile(ordered: Sequence[float], q: float) -> float:
     if rank == low or below == above:
         return below
     return below + (above - below) * (rank - low)
+
+
+def _insert(queue: deque[Candidate], ticket: Candidate) -> None:
+    """Put a transferred ticket at its place in a queue (by its first issue time)."""
+    place = (ticket.queued_at, ticket.ticket_id)
+    for position, other in enumerate(queue):
+        if (other.queued_at, other.ticket_id) > place:
+            queue.insert(position, ticket)
+            return
+    queue.append(ticket)
 
 
 def _rest(sorted_samples: Sequence[float], elapsed: float, rnd: _Uniform) -> float:

@@ -1,8 +1,8 @@
 """What the predictor learns from a site's past tickets: how long each service takes, how
 many citizens come when, how many do not answer their call and what that costs the
 counter, how long the walk to the counter and the clerk's turn between citizens take, how
-patient citizens are before giving up; and from the counters' past pauses, how often and
-how long clerks pause.
+many are sent on to another service, how patient citizens are before giving up; and from
+the counters' past pauses, how often and how long clerks pause.
 
 Learned once in a while (say each night, from the last few weeks), not per change.
 """
@@ -106,6 +106,11 @@ class Habits:
     walk_up_seconds: Sequence[float] = ()  # sorted: first call to the start of service
     notice_seconds: Sequence[float] = ()  # sorted: a free counter noticing a new number
     turnaround_seconds: float = DEFAULT_TURNAROUND_SECONDS
+    # Of the citizens who came to a counter, the share sent on to another service, after
+    # how long (sorted), and to which services (shares).
+    transfer_share: float = 0.0
+    transfer_seconds: Sequence[float] = ()
+    transfer_to: Mapping[int, float] = field(default_factory=dict)
     # The share of citizens still waiting (not given up) after each minute of waiting, from
     # minute 0 (empty: nobody gives up).
     patience: Sequence[float] = ()
@@ -201,8 +206,13 @@ def learn(
     called = no_shows = 0
     by_counter_day: dict[tuple[int, object], list[PastTicket]] = defaultdict(list)
     waits: list[tuple[float, bool]] = []  # (seconds waited, gave up)
+    served = transferred = 0
+    transfer_time: list[float] = []
+    transferred_to: dict[int, int] = defaultdict(int)
     for ticket in past:
-        if not ticket.transferred_in:
+        if ticket.transferred_in:
+            transferred_to[ticket.service_id] += 1
+        else:
             local = ticket.issued_at.astimezone(zone)
             slot = (local.hour * 60 + local.minute) // SLOT_MINUTES
             arrivals[ticket.service_id][slot] += 1
@@ -227,14 +237,15 @@ def learn(
                 no_show_cost.append((ticket.ended_at - first_called).total_seconds())
         if ticket.started_at is not None:
             walk_up.append((ticket.started_at - first_called).total_seconds())
-            if ticket.ended_at is not None and ticket.status in (
-                TicketStatus.DONE,
-                TicketStatus.TRANSFERRED,
-            ):
+            if ticket.ended_at is not None and ticket.status == TicketStatus.DONE:
+                served += not ticket.transferred_in
                 durations[ticket.service_id].append(
                     (ticket.ended_at - ticket.started_at).total_seconds()
                 )
                 duration_hours[ticket.service_id].append(ticket.started_at.astimezone(zone).hour)
+            elif ticket.ended_at is not None and ticket.status == TicketStatus.TRANSFERRED:
+                transferred += 1
+                transfer_time.append((ticket.ended_at - ticket.started_at).total_seconds())
         if ticket.counter_id is not None and ticket.ended_at is not None:
             by_counter_day[(ticket.counter_id, first_called.astimezone(zone).date())].append(ticket)
     service_ids = set(expected_minutes) | set(durations)
@@ -274,6 +285,9 @@ def learn(
         notice_seconds=_kept(notice),
         turnaround_seconds=_turnaround(by_counter_day.values()),
         patience=_patience(waits),
+        transfer_share=transferred / (served + transferred) if transferred else 0.0,
+        transfer_seconds=_kept(transfer_time),
+        transfer_to={s: n / sum(transferred_to.values()) for s, n in transferred_to.items()},
         pauses=tuple(n / counter_days for n in pause_slots) if pause_list and counter_days else (),
         pause_seconds=_kept([(p.ended_at - p.started_at).total_seconds() for p in pause_list]),
         days=len(days),
