@@ -1079,7 +1079,7 @@ def load_stacks(path: Path) -> list[tuple[list[str], int]]:
 
 
 def frame_name(frame: str) -> str:
-    """'issue (kiosk/views.py:40)' -> 'issue (kiosk/views.py)': functions, not lines."""
+    """'issue (server/web/kiosk.py:40)' -> 'issue (server/web/kiosk.py)': functions, not lines."""
     name, _, where = frame.partition(" (")
     where = where.rstrip(")").rsplit(":", 1)[0]
     for marker in ("site-packages/", "/work/main/", str(ROOT) + "/"):

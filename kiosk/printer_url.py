@@ -24,7 +24,9 @@ are attached to a kiosk PC and printed by its print agent (`xephang agent`).
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
+import socket
 from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import parse_qsl, urlsplit
@@ -34,6 +36,7 @@ SCHEMES: tuple[Scheme, ...] = ("tcp", "usb", "serial", "file", "dummy")
 CODEPAGES = ("cp1258", "tcvn3")
 DEFAULT_PORT = 9100
 DEFAULT_BAUDRATE = 9600
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 OPTIONS = {"profile", "codepage", "table", "status", "timeout", "baudrate", "in_ep", "out_ep"}
 
 
@@ -155,18 +158,72 @@ DEVICE_FILES = re.compile(r"/dev/(usb/lp\d+|lp\d+|tty[A-Za-z]*\d+|pts/\d+)")
 
 def check_device_printer(url: PrinterUrl) -> None:
     """BadPrinterUrl unless `url` is something a printer can be, for a printer stored on a
-    device: file:// and serial:// only to a printer's device file, and tcp:// never to a
-    link-local (cloud metadata, 169.254.x.x), multicast or unspecified address. (A host
-    name is resolved when printing; the installer's own command line may print anywhere.)"""
+    device: file:// and serial:// only to a printer's device file, and tcp:// only to an
+    address a printer can have. A host name is resolved now, when the printer is set: each
+    of its addresses must be one (the installer's own command line may print anywhere)."""
     if url.scheme in ("file", "serial") and not DEVICE_FILES.fullmatch(url.path):
         raise _bad(
             "chỉ dùng tệp thiết bị máy in (/dev/usb/lp0, /dev/ttyUSB0…)",
             "only a printer's device file (/dev/usb/lp0, /dev/ttyUSB0…)",
         )
     if url.scheme == "tcp":
-        try:
-            address = ipaddress.ip_address(url.host)
-        except ValueError:
+        for address in _addresses(url.host, url.port):
+            _check_printer_address(address)
+
+
+LOOPBACK_VARIABLE = "XEPHANG_PRINTER_LOOPBACK"
+
+
+def _addresses(host: str, port: int) -> list[IPAddress]:
+    """The addresses behind a printer's host: a dotted quad or an IPv6 literal as written,
+    a name as it resolves now. Other numeric forms (2852039166, 0xa9fea9fe, 169.254.43518,
+    octal) are refused: the C library would connect to them, the check above could not
+    read them."""
+    try:
+        return [ipaddress.ip_address(host)]
+    except ValueError:
+        pass
+    if _numeric(host):
+        raise _bad(
+            "hãy viết địa chỉ IPv4 dạng 192.168.1.50", "write an IPv4 address as 192.168.1.50"
+        )
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        raise _bad(
+            f"không tìm thấy máy “{host}”: máy in phải kết nối được khi cài đặt",
+            f"“{host}” does not resolve: the printer must be reachable when it is set",
+        ) from None
+    # The scope of a link-local IPv6 address (fe80::1%eth0) is cut off before reading it.
+    return [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in found]
+
+
+def _numeric(host: str) -> bool:
+    """Whether the C library would read `host` as an IPv4 address (any of inet_aton's
+    forms), or its last label is a number, as a browser would read it."""
+    try:
+        socket.inet_aton(host)
+    except OSError:
+        last = host.rstrip(".").rsplit(".", 1)[-1]
+        return bool(re.fullmatch(r"\d+|0x[0-9a-f]*", last, re.IGNORECASE))
+    return True
+
+
+def _check_printer_address(address: IPAddress) -> None:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if address.is_loopback:
+        # Only tests and a print bridge on the server itself have a printer there.
+        if os.environ.get(LOOPBACK_VARIABLE) == "1":
             return
-        if address.is_link_local or address.is_multicast or address.is_unspecified:
-            raise _bad("địa chỉ này không thể là máy in", "this address cannot be a printer")
+        raise _bad(
+            "máy in không thể ở chính máy chủ (địa chỉ loopback)",
+            "the printer cannot be on the server itself (a loopback address)",
+        )
+    if (
+        address.is_link_local
+        or address.is_multicast
+        or address.is_unspecified
+        or address.is_reserved
+    ):
+        raise _bad("địa chỉ này không thể là máy in", "this address cannot be a printer")

@@ -30,6 +30,9 @@ from server.services.changes import Change
 from server.services.unit_of_work import UnitOfWork
 from tests.databases import TEST_DATABASE_URL, Databases, PostgresDatabases, databases
 
+# The fake printers listen on tcp://127.0.0.1:PORT; set before any app is built.
+os.environ.setdefault("XEPHANG_PRINTER_LOOPBACK", "1")
+
 # The province's fixtures (PostgreSQL + Redis + several workers).
 pytest_plugins = ["tests.province"]
 

@@ -27,8 +27,9 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from flask_socketio import SocketIO
@@ -94,8 +95,9 @@ class LivePublisher:
     thread in threading mode) drains the queue: it starts when something is queued and ends
     when nothing is left, so there is never more than one, and sites are published in
     order. Each round takes everything queued, so a burst that arrives while a round is
-    being computed is published in one computation per site: its `change` events, then the
-    states of its screens (server/services/live_states.py), read in one session.
+    being computed is published in one computation per site: the states of its screens
+    (server/services/live_states.py) read in one session, then its `change` events and
+    those states.
 
     A failure is logged, never raised: the change is safe in the database, and a screen
     resyncs from its snapshot when it reconnects or sees a gap in the sequence.
@@ -150,20 +152,40 @@ class LivePublisher:
         for change in batch:
             by_site.setdefault(change.site_id, []).append(change)
         for site_id, changes in by_site.items():
+            states = None
+            site_wide = [change for change in changes if change.site_wide]
+            if site_wide:
+                try:
+                    with self.db.reading() as session:
+                        states = live_states.site_states(
+                            session, site_id, site_wide, self.clock(), pause=_pauser()
+                        )
+                except Exception:
+                    log.exception("could not read the states of site %s", site_id)
+            # The changes right before their states: a screen that hears of a change
+            # waits for its state only as long as the sending takes.
             for change in changes:
                 _send_change(change)
-            site_wide = [change for change in changes if change.site_wide]
-            if not site_wide:
-                continue
-            try:
-                with self.db.reading() as session:
-                    states = live_states.site_states(
-                        session, site_id, site_wide, self.clock(), pause=socketio.sleep
-                    )
-            except Exception:
-                log.exception("could not read the states of site %s", site_id)
-                continue
-            _send_states(states)
+            if states is not None:
+                _send_states(states)
+
+
+# Reading a site's states takes tens of milliseconds; under eventlet, nothing else runs
+# meanwhile (the database drivers block the process), so the reading lets the requests
+# that wait go on at least this often.
+PAUSE_EVERY_SECONDS = 0.02
+
+
+def _pauser() -> Callable[[], None]:
+    last = time.monotonic()
+
+    def pause() -> None:
+        nonlocal last
+        if time.monotonic() - last >= PAUSE_EVERY_SECONDS:
+            socketio.sleep(0)
+            last = time.monotonic()
+
+    return pause
 
 
 _publishers: weakref.WeakSet[LivePublisher] = weakref.WeakSet()

@@ -1,6 +1,6 @@
 """Domain errors: values the caller can act on, each with a message in Vietnamese and English.
 
-The HTTP layer maps `kind` to a status code in one place (server/api/errors.py); nothing
+The HTTP layer maps `kind` to a status code in one place (server/web/errors.py); nothing
 here knows about HTTP.
 """
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.adapters.db.models import Counter
+from server.adapters.db.models import Counter, User
 from server.domain.errors import CounterBusy, InvalidInput
 from server.domain.roles import CounterState
 from server.services.access import active_ticket, counter_for_user
@@ -58,6 +58,7 @@ def _set_state(
 def open_counter(uow: UnitOfWork, counter_id: int, user_id: int) -> CounterStatus:
     """The clerk sits down at the counter (or comes back from a pause): it may call again."""
     with uow:
+        _lock_clerk(uow.session, user_id)
         counter = counter_for_user(uow.session, counter_id, user_id, lock=True)
         # One open counter per clerk: opening another ("đổi quầy") pauses the one they left
         # rather than refusing, since that one's screen may already be closed or out of
@@ -109,6 +110,14 @@ def close_counter(uow: UnitOfWork, counter_id: int, user_id: int) -> CounterStat
     return result
 
 
+def _lock_clerk(session: Session, user_id: int) -> None:
+    """Lock the clerk's own row first (PostgreSQL; SQLite already runs one writer at a
+    time). Locking their open counters is not enough for "one open counter per clerk": two
+    tabs opening two counters at once each lock only their own, find no other open yet,
+    and both commit. Always the clerk's row before any counter's, so no deadlock."""
+    session.get(User, user_id, with_for_update=True)
+
+
 def _open_counters_of(session: Session, user_id: int) -> list[Counter]:
     return list(
         session.scalars(
@@ -125,6 +134,7 @@ def leave_counters(uow: UnitOfWork, user_id: int) -> int:
     and can still be finished when someone comes back), so nobody new is called to an empty
     desk. Returns how many counters paused."""
     with uow:
+        _lock_clerk(uow.session, user_id)
         held = _open_counters_of(uow.session, user_id)
         for counter in held:
             _set_state(uow, counter, CounterState.PAUSED, "Cán bộ đã đăng xuất", user_id)
@@ -133,8 +143,9 @@ def leave_counters(uow: UnitOfWork, user_id: int) -> int:
 
 
 def clerk_left_screen(uow: UnitOfWork, counter_id: int, user_id: int) -> None:
-    """The clerk's screen of this counter disconnected: start the absence clock (only for an
-    open counter held by this clerk; a blip that reconnects stops it, see clerk_back)."""
+    """The clerk's last screen of this counter on this worker disconnected (the web layer
+    keeps the count): start the absence clock (only for an open counter held by this clerk;
+    a blip that reconnects stops it, see clerk_back)."""
     with uow:
         counter = uow.session.get(Counter, counter_id, with_for_update=True)
         if (

@@ -4,7 +4,8 @@ print, and the kiosk's print agent coming and going.
 
 Printing is never part of issuing: the ticket is committed first, then its print job is
 created in a transaction of its own, so a printer fault can never roll a ticket back. The
-delivery itself (rendering, ESC/POS, the network or the agent) is kiosk/spooler.py's.
+delivery itself (rendering, ESC/POS, the network or the agent) is
+server/adapters/printing/spooler.py's.
 """
 
 from __future__ import annotations

@@ -51,8 +51,9 @@ log = logging.getLogger(__name__)
 # The kiosk each connected print agent prints for, by Socket.IO session: the agent's events
 # arrive on its own connection, so this worker always holds the entry.
 _agents: dict[str, int] = {}
-# The (counter, clerk) of each connected clerk's screen: its disconnect starts the absence
-# clock of the counter (server.services.counters.clerk_left_screen).
+# The (counter, clerk) of each connected clerk's screen: the disconnect of the last one of a
+# (counter, clerk) on this worker starts the absence clock of the counter
+# (server.services.counters.clerk_left_screen); any connect stops it.
 _clerks: dict[str, tuple[int, int]] = {}
 
 
@@ -191,7 +192,9 @@ def on_disconnect(reason: object = None) -> None:
     forget_device(sid)
     forget_staff(sid)
     clerk = _clerks.pop(sid, None)
-    if clerk is not None:
+    # Another screen of this clerk at this counter still here (a second tab, or a reconnect
+    # that arrived before the old socket dropped): they have not left.
+    if clerk is not None and clerk not in _clerks.values():
         try:
             counters.clerk_left_screen(runtime().uow(), *clerk)
         except Exception:  # shutting down; the counter stays as it was

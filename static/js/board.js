@@ -73,7 +73,7 @@ async function announceQueued() {
 // Clips from /voice/<name>.wav (built by `xephang voice build`, or the centre's own), put
 // together with Web Audio: scheduled back to back on the audio clock, without the gaps that
 // starting one <audio> after another would leave between the digits.
-const CHIME = "chime"; // display/announce.py's CHIME
+const CHIME = "chime"; // server/domain/announce.py's CHIME
 const repeat = Math.max(0, Number.parseInt(root.dataset.announceRepeat, 10) || 0);
 const AFTER_CHIME = 0.3; // seconds
 const BETWEEN_REPEATS = 0.8;

@@ -11,10 +11,11 @@ from concurrent.futures import ThreadPoolExecutor
 from sqlalchemy import select, update
 
 from server.adapters.db.engine import Database
-from server.adapters.db.models import Ticket
+from server.adapters.db.models import Counter, Ticket
 from server.domain.errors import CounterBusy, DomainError, QueueEmpty
+from server.domain.roles import CounterState
 from server.domain.tickets import TicketStatus
-from server.services.counters import open_counter
+from server.services.counters import close_counter, open_counter
 from server.services.tickets import call_next, issue_ticket, mark_no_show, start_serving
 from server.services.unit_of_work import UnitOfWork
 from tests.conftest import Centre, FakeClock, Published
@@ -133,3 +134,31 @@ def test_a_clerk_never_overwrites_a_change_committed_meanwhile(
     clerk_thread.join(15)
     assert len(outcome) == 1 and isinstance(outcome[0], DomainError)
     assert centre.ticket(issued.ticket_id).status == TicketStatus.CANCELLED
+
+
+def test_one_clerk_opening_two_counters_at_once_holds_one_open(
+    database: Database, centre: Centre, clock: FakeClock, uow: UnitOfWork
+) -> None:
+    # Two tabs of one clerk, each opening its own counter at the same moment ("đổi quầy"
+    # twice at once): the clerk's own row decides, so exactly one counter ends up open.
+    clerk = centre.user["canbo1"]
+    counters = [centre.counter[1], centre.counter[2]]
+    for _ in range(20):
+        start = threading.Barrier(2)
+
+        def open_at(counter: int, start: threading.Barrier = start) -> None:
+            mine = UnitOfWork(database, Published(), clock)
+            start.wait()
+            open_counter(mine, counter, clerk)
+
+        with ThreadPoolExecutor(2) as pool:
+            list(pool.map(open_at, counters))
+        with database.reading() as session:
+            held = session.scalars(
+                select(Counter.id).where(
+                    Counter.clerk_id == clerk, Counter.state == CounterState.OPEN
+                )
+            ).all()
+        assert len(held) == 1
+        for counter in counters:
+            close_counter(uow, counter, clerk)

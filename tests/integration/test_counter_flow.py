@@ -7,10 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 from sqlalchemy import select, update
 
 from server.adapters.db.engine import Database
 from server.adapters.db.models import Counter, Service, TicketEvent
+from server.adapters.realtime import socketio
+from server.cli.demo import DemoCredentials
 from server.config import Config
 from server.domain.errors import (
     CounterBusy,
@@ -47,7 +50,7 @@ from server.services.tickets import (
 )
 from server.services.unit_of_work import UnitOfWork
 from server.web.sweeper import sweep_once
-from tests.conftest import Centre, FakeClock, Published
+from tests.conftest import Centre, FakeClock, Published, Staff
 
 
 @pytest.fixture
@@ -468,6 +471,26 @@ def test_a_counter_whose_clerk_is_gone_for_the_set_minutes_pauses_by_itself(
     counter = counter_row(centre, centre.counter[1])
     assert counter.state == CounterState.PAUSED
     assert counter.pause_reason == "Cán bộ vắng mặt quá 10 phút"
+
+
+def test_the_absence_clock_starts_only_when_the_clerks_last_screen_of_the_counter_drops(
+    app: Flask, creds: DemoCredentials, centre: Centre
+) -> None:
+    # A second tab, or a reconnect whose new socket arrives before the old one drops.
+    clerk = Staff(app.test_client(), "canbo1", creds.passwords["canbo1"])
+    assert clerk.act(centre.counter[1], "open").status_code == 200
+    auth = {"counter": centre.counter[1]}
+    first = socketio.test_client(app, flask_test_client=clerk.client, auth=auth)
+    second = socketio.test_client(app, flask_test_client=clerk.client, auth=auth)
+    assert first.is_connected() and second.is_connected()
+    first.disconnect()
+    assert counter_row(centre, centre.counter[1]).clerk_away_since is None
+    second.disconnect()
+    assert counter_row(centre, centre.counter[1]).clerk_away_since is not None
+    third = socketio.test_client(app, flask_test_client=clerk.client, auth=auth)
+    assert third.is_connected()
+    assert counter_row(centre, centre.counter[1]).clerk_away_since is None
+    third.disconnect()
 
 
 def test_the_clerk_sees_the_priority_by_name_and_where_a_transfer_came_from_with_its_note(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -155,7 +156,7 @@ def test_a_lone_surrogate_or_a_nul_in_a_notice_or_a_pause_reason_is_a_400(
 
 
 def test_a_nul_in_the_sign_in_form_or_a_query_string_is_a_400(
-    client: FlaskClient, creds: DemoCredentials
+    client: FlaskClient, creds: DemoCredentials, login: Any
 ) -> None:
     response = client.post(
         "/login",
@@ -163,7 +164,9 @@ def test_a_nul_in_the_sign_in_form_or_a_query_string_is_a_400(
     )
     assert response.status_code == 400
     assert client.get("/t/abc%00def").status_code == 400
-    assert client.get("/api/statistics?site=all%00").status_code in (400, 401)
+    manager = login("quanly")  # signed in, so only the NUL can refuse the request
+    assert manager.get("/api/statistics?site=all").status_code == 200
+    assert manager.get("/api/statistics?site=all%00").status_code == 400
 
 
 @pytest.mark.parametrize(
@@ -441,10 +444,10 @@ def test_a_password_reset_ends_the_old_sessions_and_closes_their_sockets(
     answer = admin_post(
         admin, f"/admin/users/{centre.user['canbo1']}/password", password="a-new-passw0rd!"
     )
-    assert answer.status_code in (200, 302, 303)
+    assert answer.status_code == 303
     assert not works(clerk.client, centre)
     assert not sock.is_connected()
-    assert works(admin.client, centre) or True  # the admin's own session is untouched
+    assert works(admin.client, centre)  # the admin's own session is untouched
     assert admin.client.get("/admin/users").status_code == 200
 
 
@@ -475,7 +478,7 @@ def test_moving_a_clerk_to_other_counters_ends_the_session_and_its_socket(
         "counters": str(centre.counter[3]),
     }
     answer = admin_post(admin, f"/admin/users/{centre.user['canbo1']}", **form)
-    assert answer.status_code in (200, 302, 303), answer.get_data(as_text=True)[:500]
+    assert answer.status_code == 303, answer.get_data(as_text=True)[:500]
     with database.reading() as session:
         moved = session.get(User, centre.user["canbo1"])
         assert moved is not None and [c.id for c in moved.counters] == [centre.counter[3]]
@@ -562,6 +565,14 @@ def test_socket_io_long_polling_is_off(client: FlaskClient) -> None:
         "tcp://169.254.169.254:80",
         "tcp://[fe80::1]:9100",
         "tcp://0.0.0.0:9100",
+        "tcp://2852039166:80",  # 169.254.169.254 as one number (inet_aton reads it)
+        "tcp://0xa9fea9fe:80",
+        "tcp://169.254.43518:80",
+        "tcp://0251.0376.0251.0376:80",
+        "tcp://[::ffff:169.254.169.254]:80",
+        "tcp://[::ffff:a9fe:a9fe]:80",
+        "tcp://[ff02::1]:9100",
+        "tcp://240.0.0.1:9100",
     ],
 )
 def test_a_kiosk_printer_is_only_what_a_printer_can_be(
@@ -574,10 +585,73 @@ def test_a_kiosk_printer_is_only_what_a_printer_can_be(
 
 @pytest.mark.parametrize(
     "url",
-    ["file:///dev/usb/lp0", "serial:///dev/ttyUSB0", "serial:///dev/ttyS1", "tcp://192.168.1.50"],
+    [
+        "file:///dev/usb/lp0",
+        "serial:///dev/ttyUSB0",
+        "serial:///dev/ttyS1",
+        "tcp://192.168.1.50",
+        "tcp://10.0.0.5:9100",
+        "tcp://[fd00::5]:9100",
+        "usb://0416:5011",
+        "dummy://",
+    ],
 )
 def test_real_printers_are_still_accepted(database: Database, centre: Centre, url: str) -> None:
     set_printer(UnitOfWork(database), kiosk_device_id(database, centre), url)
+
+
+def fake_resolver(*addresses: str) -> Any:
+    def getaddrinfo(host: str, port: object, *args: object, **kwargs: object) -> list[Any]:
+        if not addresses:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, 9100)) for a in addresses]
+
+    return getaddrinfo
+
+
+@pytest.mark.parametrize(
+    "addresses", [("169.254.169.254",), ("192.168.1.50", "169.254.169.254"), ("::1",)]
+)
+def test_a_printer_name_resolving_to_no_printer_is_refused(
+    database: Database,
+    centre: Centre,
+    monkeypatch: pytest.MonkeyPatch,
+    addresses: tuple[str, ...],
+) -> None:
+    monkeypatch.delenv("XEPHANG_PRINTER_LOOPBACK", raising=False)
+    monkeypatch.setattr(socket, "getaddrinfo", fake_resolver(*addresses))
+    with pytest.raises(InvalidInput, match="cannot be"):
+        set_printer(UnitOfWork(database), kiosk_device_id(database, centre), "tcp://printer.lan")
+
+
+def test_a_printer_name_that_does_not_resolve_is_refused(
+    database: Database, centre: Centre, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(socket, "getaddrinfo", fake_resolver())
+    with pytest.raises(InvalidInput) as refused:
+        set_printer(UnitOfWork(database), kiosk_device_id(database, centre), "tcp://printer.lan")
+    assert "reachable when it is set" in refused.value.message_en
+    assert "printer.lan" in refused.value.message_vi
+
+
+def test_a_printer_name_on_the_lan_is_accepted(
+    database: Database, centre: Centre, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(socket, "getaddrinfo", fake_resolver("192.168.1.50", "10.0.0.5"))
+    set_printer(UnitOfWork(database), kiosk_device_id(database, centre), "tcp://printer.lan")
+
+
+@pytest.mark.parametrize("url", ["tcp://127.0.0.1:9100", "tcp://[::1]:9100", "tcp://127.1:9100"])
+def test_a_printer_on_the_servers_own_loopback_needs_it_allowed(
+    database: Database, centre: Centre, monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    kiosk_id = kiosk_device_id(database, centre)
+    monkeypatch.delenv("XEPHANG_PRINTER_LOOPBACK", raising=False)
+    with pytest.raises(InvalidInput):
+        set_printer(UnitOfWork(database), kiosk_id, url)
+    monkeypatch.setenv("XEPHANG_PRINTER_LOOPBACK", "1")
+    if url != "tcp://127.1:9100":  # a short numeric form stays refused
+        set_printer(UnitOfWork(database), kiosk_id, url)
 
 
 def kiosk_device_id(database: Database, centre: Centre) -> int:
