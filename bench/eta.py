@@ -1,8 +1,8 @@
 """Benchmark 6: the waits quoted to citizens, graded against the waits they had (issue 13).
 
-    .venv/bin/python bench/eta.py                      # commune, ward, peak (a few minutes)
-    .venv/bin/python bench/eta.py --quick              # one day each, the peak halved
-    .venv/bin/python bench/eta.py --profiles ward --days 3 --runs 60
+    .venv/bin/python bench/eta.py                  # commune x2, ward x2, peak x1: 4-8 min
+    .venv/bin/python bench/eta.py --quick          # one day each, a third of the peak: ~3 min
+    .venv/bin/python bench/eta.py --profiles ward --days 3 --runs 60 --dump /tmp/ward.csv
 
 For each profile (bench/days.py: a commune of ~120 citizens on 3 counters, a ward of ~300
 on the demo centre's 6 counters with their shared services, a peak day of ~1,200 on 24):
@@ -10,7 +10,9 @@ on the demo centre's 6 counters with their shared services, a peak day of ~1,200
 1. a throwaway SQLite file gets `--history-days` days of past tickets from
    `bench.history.fill` (seed LEARN_SEED, ending the day before the graded day), its
    counters laid out as the profile says; the predictor learns its habits from those
-   tickets (`server.domain.prediction.learn`), as a read model would from the table;
+   tickets (`server.domain.prediction.learn`), as a read model would from the table, and
+   from a log of the clerks' pauses over those days, drawn as the replay's clerks pause
+   (the database keeps no such log);
 2. each graded day (`--days` of them, seeds 101, 102, ...: days the predictor has never
    seen) is replayed on a fresh copy of that file through the real use cases
    (server.services.tickets and .counters) with a simulated clock: clerks open their
@@ -26,6 +28,8 @@ on the demo centre's 6 counters with their shared services, a peak day of ~1,200
    service times, the open counters serving it);
 4. each quote is graded against the real wait (number taken to first call).
 
+`--every N` quotes and grades every Nth citizen only (the others just take a number);
+`--quick` does so for the peak with N = 3.
 Every `--phone-every`th issue, the forecast's quote of every waiting ticket (what the phone
 page would show) is graded too, against today's rule for the same tickets.
 

@@ -27,10 +27,10 @@ from server.web.jsonify import plain
 from server.web.phone import phone_url, qr_url
 from server.web.schemas import (
     IntegrationIssued,
+    IntegrationStatisticsQuery,
     NewTicket,
     QueueSnapshot,
     Statistics,
-    StatisticsQuery,
 )
 from server.web.security import api_limit, api_token_key, limiter
 
@@ -109,7 +109,7 @@ def issue(site_id: int) -> Any:
     "integration",
     "The statistics report, as managers get it; `all` means the token's own site if it has one.",
     api_token(STATISTICS_READ),
-    query=StatisticsQuery,
+    query=IntegrationStatisticsQuery,
     answers={200: Statistics},
     refusals=(400, 401, 403, 404, 429),
     descriptions={200: "The report."},
@@ -120,7 +120,7 @@ def statistics() -> Any:
     default) is every site, or the token's own site if it has one; the days default to
     this month up to today."""
     client = _client(STATISTICS_READ)
-    asked = query(StatisticsQuery)
+    asked = query(IntegrationStatisticsQuery)
     raw = asked.site or "all"
     with runtime().db.reading() as session:
         site_ids: list[int] | None

@@ -129,6 +129,34 @@ class StatisticsQuery(Request):
     )
 
 
+class IntegrationStatisticsQuery(StatisticsQuery):
+    """The integration API's statistics query: days in ISO 8601 only (yyyy-mm-dd), as
+    programs write them; dd/mm/yyyy is for the people who type into the managers' pages."""
+
+    first: Annotated[
+        date | None,
+        BeforeValidator(blank_is_none),
+        Says(
+            "Ngày “from” không hợp lệ (viết yyyy-mm-dd, ví dụ 2026-11-26).",
+            "The date “from” is not valid (write yyyy-mm-dd, e.g. 2026-11-26).",
+        ),
+    ] = Field(
+        None,
+        alias="from",
+        description="First local day, yyyy-mm-dd (default: the first of this month).",
+    )
+    last: Annotated[
+        date | None,
+        BeforeValidator(blank_is_none),
+        Says(
+            "Ngày “to” không hợp lệ (viết yyyy-mm-dd, ví dụ 2026-11-26).",
+            "The date “to” is not valid (write yyyy-mm-dd, e.g. 2026-11-26).",
+        ),
+    ] = Field(
+        None, alias="to", description="Last local day, included, yyyy-mm-dd (default: today)."
+    )
+
+
 class PreviewQuery(Request):
     width: Annotated[
         int | None,

@@ -64,7 +64,7 @@ def test_a_service_named_with_markup_shows_as_text_everywhere_and_live(
     admin.fill("input[name=prefix]", "G")
     admin.fill("input[name=expected_minutes]", "5")
     admin.fill("input[name=target_minutes]", "20")
-    admin.click("button[type=submit]")
+    admin.click("main button[type=submit]")  # the form's, not the navigation's sign-out
     expect(admin).to_have_url(f"{url}/admin/services")
     row = admin.locator("tr[data-service]", has_text=MARKUP)
     expect(row).to_have_count(1)
@@ -112,7 +112,7 @@ def test_a_board_is_paired_in_chromium_with_the_code_the_admin_is_shown(
     admin.select_option("select[name=site_id]", str(centre.site_id))
     admin.check("input[name=kind][value=board]")
     admin.fill("input[name=name]", "Màn hình tầng 2")
-    admin.click("button[type=submit]")
+    admin.click("main button[type=submit]")  # the form's, not the navigation's sign-out
     code = admin.locator("#pairing-code").inner_text()
     assert re.fullmatch(r"[A-Z0-9]{4}-[A-Z0-9]{4}", code), code
     expect(admin.locator("img.pairing-qr")).to_be_visible()
