@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from server.adapters.db.engine import Database
 
@@ -24,7 +26,27 @@ def alembic_config(database_url: str) -> AlembicConfig:
 MIGRATION_LOCK = 0x58_45_50_48  # "XEPH"
 
 
+# Workers starting together on SQLite wait for the one migrating; a first migration of a
+# large database (0006 rebuilds the statistics) takes longer than one busy timeout.
+SQLITE_WAIT_SECONDS = 300.0
+
+
 def upgrade(database_url: str) -> None:
+    """Apply every migration not yet applied; on SQLite, keep waiting while another
+    process holds the database to migrate it (see _upgrade)."""
+    deadline = time.monotonic() + SQLITE_WAIT_SECONDS
+    while True:
+        try:
+            _upgrade(database_url)
+            return
+        except OperationalError as error:
+            locked = "database is locked" in str(error.orig)
+            if not locked or time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def _upgrade(database_url: str) -> None:
     """Apply every migration not yet applied (a no-op on an up-to-date database).
 
     Processes that start together (several workers, or `init` beside `serve`) take turns:
