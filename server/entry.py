@@ -23,6 +23,10 @@ def main() -> None:
         import eventlet
 
         eventlet.monkey_patch()
+        # psycopg waits for PostgreSQL in C, blocking the whole worker, unless it sees a
+        # patched select (it only recognises gevent's): make it wait through eventlet's
+        # green select, which has no 1,024-descriptor limit (docs/BENCHMARKS.md, section 4).
+        os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")
     from server.cli.main import cli
 
     cli(prog_name="xephang")

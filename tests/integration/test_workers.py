@@ -9,6 +9,8 @@ from collections import Counter as Tally
 from functools import partial
 
 import pytest
+import requests
+from sqlalchemy import text
 
 from server.domain.tickets import TicketStatus
 from server.services.tickets import issue_ticket
@@ -33,6 +35,41 @@ def test_a_ticket_issued_on_one_worker_reaches_a_board_on_the_other(province: Pr
         assert received.at - sent < 1.0
     finally:
         board.close()
+
+
+def test_a_worker_waiting_for_postgresql_keeps_answering_everyone_else(
+    province: Province,
+) -> None:
+    """While one request waits for PostgreSQL (here: for a row another transaction holds),
+    the same worker answers other requests at once: psycopg must wait through eventlet,
+    not block the whole worker (every phone, board and clerk on it) in C."""
+    worker = province.workers[0]
+    waiting: list[int] = []
+    holder = province.db.engine.connect()
+    try:
+        holder.execute(text("SELECT id FROM sites FOR UPDATE"))  # until rollback
+        with http_session() as http:
+            kiosk = threading.Thread(
+                target=lambda: waiting.append(
+                    issue_over_http(
+                        http, worker, province.creds, province.service["HT"]
+                    ).status_code
+                )
+            )
+            kiosk.start()  # its commit needs the site's row (the sequence number)
+            time.sleep(0.5)
+            started = time.monotonic()
+            try:
+                health = http.get(f"{worker.url}/healthz", timeout=3).status_code
+            except requests.Timeout:
+                health = 0
+            took = time.monotonic() - started
+    finally:
+        holder.rollback()
+        holder.close()
+    kiosk.join(TIMEOUT)
+    assert health == 200 and took < 1.0, f"the worker stood still for {took:.1f} s"
+    assert waiting == [201]  # and the kiosk got its ticket once the row was free
 
 
 @pytest.mark.timeout(300)
