@@ -11,10 +11,12 @@ The benchmarks (each runnable by itself, each with --quick):
   bench/fanout.py       2. a call reaching 200 and 1,000 connected boards
   bench/connections.py  3. boards per worker and memory per connection up to 5,000
   bench/workers.py      4. one worker vs two workers (PostgreSQL + Redis)
-  bench/ward.py         6. a ward at peak on one worker: 1,000 phones, 10 boards, 20 clerks
-  bench/province.py     7. a province: 2 workers, 100 sites, 5,000 phones, 8 calls a second
-  bench/soak.py         8. a soak: memory and latency over a ward's simulated day (10 min
+  bench/ward.py         7. a ward at peak on one worker: 1,000 phones, 10 boards, 20 clerks
+  bench/province.py     8. a province: 2 workers, 100 sites, 5,000 phones, 8 calls a second
+  bench/soak.py         9. a soak: memory and latency over a ward's simulated day (10 min
                            here; `bench/soak.py --minutes N` for longer)
+(5. bench/stats.py, statistics over a year of history, and 6. bench/eta.py, waits quoted
+and had, are run by themselves.)
 (5., bench/stats.py, the statistics over a year of history, is run by itself.)
 
 Each starts and stops its own servers on 127.0.0.1, uses throwaway SQLite files and

@@ -80,6 +80,7 @@ COUNTER = 1  # canbo1's counter; its main service is HT
 CLIENTS = {"raw": "minimal Engine.IO client", "socketio": "python-socketio AsyncClient"}
 WHAT_IF = "1 worker, SQLite, what-if: gc.freeze() + gc.set_threshold(50000, 20, 100)"
 CLERK = "canbo1"
+NO_CHANGE = "1 worker, SQLite, what-if: states only, no `change` event before them"
 
 
 def run_calls(
@@ -204,6 +205,7 @@ def scenario(
     levels: list[int],
     rows: list[tuple[Any, ...]],
     client: str | None = None,
+    listen: str | None = None,
 ) -> None:
     clerk_server = servers[0]
     per_level = args.warmup_calls + args.calls
@@ -218,7 +220,7 @@ def scenario(
         centre.board_token,
         processes=args.processes,
         impl=client or args.client,
-        listen=args.listen,
+        listen=listen or args.listen,
     ) as fleet:
         for clients in levels:
             _, failed, seconds = fleet.connect(clients - fleet.connected)
@@ -328,6 +330,18 @@ def main() -> None:
         default=None,
         help="also the largest level with the other board client (default: not in --quick)",
     )
+    parser.add_argument(
+        "--compare-listen",
+        action="store_true",
+        help="also the largest level with boards holding the call by the other event "
+        "(`change`, what boards reacted to before states were pushed, or `state`)",
+    )
+    parser.add_argument(
+        "--no-change-what-if",
+        action="store_true",
+        help="also the largest level with the worker sending the states without the `change` "
+        "events before them (bench/serve_traced.py XEPHANG_BENCH_CHANGES=off)",
+    )
     parser.add_argument("--per-call", action="store_true", help="log each call's spread")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--profile-dir")
@@ -367,6 +381,21 @@ def main() -> None:
                 )
                 label = f"1 worker, SQLite, {CLIENTS[other]} boards"
                 scenario(args, label, [server], centre, [top], rows, other)
+        if args.compare_listen:
+            other = "change" if args.listen == "state" else "state"
+            with Servers() as servers:
+                centre = sqlite.copy()
+                server = servers.add(
+                    start_xephang("fanout-other-event", folder, centre, gc_log=args.gc_log)
+                )
+                label = f"1 worker, SQLite, boards holding the call by its `{other}` event"
+                scenario(args, label, [server], centre, [top], rows, listen=other)
+        if args.no_change_what_if:
+            with Servers() as servers:
+                centre = sqlite.copy()
+                env = {"XEPHANG_BENCH_CHANGES": "off"}
+                server = servers.add(start_xephang("fanout-no-change", folder, centre, env, True))
+                scenario(args, NO_CHANGE, [server], centre, [top], rows, listen="state")
         if args.gc_what_if:
             with Servers() as servers:
                 centre = sqlite.copy()

@@ -1,4 +1,4 @@
-"""Benchmark 7: a province on two workers (PostgreSQL + Redis): 100 sites, 5,000 phones, 8
+"""Benchmark 8: a province on two workers (PostgreSQL + Redis): 100 sites, 5,000 phones, 8
 calls a second for 5 minutes. Every phone and board concerned holds each call within how
 long; any error, any refused phone?
 
@@ -54,6 +54,7 @@ from common import (
     POSTGRES_URL,
     REDIS_URL,
     Centre,
+    Profile,
     Servers,
     gc_pauses,
     log,
@@ -63,6 +64,7 @@ from common import (
     redis_channel,
     settle,
     start_xephang,
+    summarise,
     workdir,
 )
 from screens import ScreenFleet
@@ -187,6 +189,7 @@ def build_province(url: str, sites: int, phones: int, seed: int) -> Province:
 
 
 SAMPLED: dict[str, float] = {}  # CPU over the calls, by group (workers.py's CpuSampler)
+PROFILES: list[Path] = []
 
 
 def interleaved(clerks: list[Clerk]) -> list[Clerk]:
@@ -231,11 +234,20 @@ async def _run(
         cpu_clients = fleet.cpu_seconds()
         calls = args.warmup_calls + round(args.rate * args.duration)
         started = time.monotonic()
-        with CpuSampler(pids, province.url.rsplit("/", 1)[1]) as sampler:
-            activity = await drive(
-                clerks, [], [], calls, 1 / args.rate, args.kiosk_interval, args.pause, args.seed
-            )
-            await asyncio.sleep(args.drain)
+        profile = None
+        if args.profile:
+            profile = Profile(pids[0], Path(args.profile_dir or ".") / "province-worker-1.txt")
+            profile.__enter__()
+        try:
+            with CpuSampler(pids, province.url.rsplit("/", 1)[1]) as sampler:
+                activity = await drive(
+                    clerks, [], [], calls, 1 / args.rate, args.kiosk_interval, args.pause, args.seed
+                )
+                await asyncio.sleep(args.drain)
+        finally:
+            if profile is not None:
+                profile.__exit__(None, None, None)
+                PROFILES.append(profile.out)
         seconds = time.monotonic() - started
         SAMPLED.update(sampler.used)
         arrivals, counts, live = await loop.run_in_executor(None, fleet.results)
@@ -278,6 +290,13 @@ def main() -> None:
     parser.add_argument("--parallel", type=int, default=20, help="connects at a time, each")
     parser.add_argument("--goal", type=float, default=500.0, help="p99 goal, ms")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--psycopg-wait",
+        help="what-if: PSYCOPG_WAIT_FUNC for the workers (they use wait_select, waiting "
+        "through eventlet; wait_c is psycopg's own blocking wait, as before issue 12)",
+    )
+    parser.add_argument("--profile", action="store_true", help="py-spy on worker 1")
+    parser.add_argument("--profile-dir")
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
     args.sites = args.sites or (20 if args.quick else 100)
@@ -285,7 +304,7 @@ def main() -> None:
     args.rate = args.rate or (4.0 if args.quick else 8.0)
     args.duration = args.duration or (40.0 if args.quick else 300.0)
     raise_fd_limit()
-    print_header("Benchmark 7: a province on two workers (PostgreSQL + Redis)")
+    print_header("Benchmark 8: a province on two workers (PostgreSQL + Redis)")
 
     from tests.databases import PostgresDatabases
 
@@ -303,6 +322,7 @@ def main() -> None:
                 **SHIPPED_LIMITS,
                 "XEPHANG_MESSAGE_QUEUE": REDIS_URL,
                 "XEPHANG_MESSAGE_QUEUE_CHANNEL": redis_channel(),
+                **({"PSYCOPG_WAIT_FUNC": args.psycopg_wait} if args.psycopg_wait else {}),
             }
             with Servers() as servers:
                 workers = [
@@ -344,6 +364,10 @@ def main() -> None:
     )
     refused = {k: v for k, v in outcome.counts.items() if k[0] in ("refused", "http")}
     print(f"Refused or failed requests and connections of screens: {refused or 'none'}\n")
+    for path in PROFILES:
+        inclusive, own = summarise(path, top=30)
+        print(f"### py-spy on worker 1 during the calls ({path.name})\n")
+        print(inclusive + "\n\n" + own + "\n", flush=True)
 
 
 if __name__ == "__main__":

@@ -149,7 +149,10 @@ class _Screen:
                 self.process.reconnect(self)
 
     def on_queue(self, queue: dict[str, Any], at: float) -> None:
-        if queue.get("service_id") != self.spec.service_id or not self.take(queue):
+        # phone.js: nothing is taken before the page shows its ticket's first view.
+        if self.status is None or queue.get("service_id") != self.spec.service_id:
+            return
+        if not self.take(queue):
             return
         tickets = queue.get("tickets") or {}
         numbers = set(tickets)
@@ -157,8 +160,6 @@ class _Screen:
             for number in self.numbers - numbers:
                 self.process.record(("left", self.spec.service_id, number), at)
         self.numbers = numbers
-        if self.status is None:
-            return  # no view yet: the snapshot on its way says where the ticket is
         here = self.spec.number in tickets
         waiting = self.status == "waiting"
         if here and waiting:

@@ -12,6 +12,9 @@ this instead of `.venv/bin/xephang` and read the lines back from the server's lo
 counted for generation-2 collections only.) Everything else is server/entry.py's main(),
 which monkey-patches eventlet before importing the app.
 
+On SIGUSR2 it collects all garbage and logs how many objects are alive, by type
+(`GC-FULL ...` and `GC-TYPES {...}`: bench/soak.py asks at the start and at the end).
+
 XEPHANG_BENCH_TRACEMALLOC=<folder> (bench/connections.py --tracemalloc) starts tracemalloc
 at boot; on SIGUSR1 the server snapshots its Python allocations under the name written in
 <folder>/next ("before", "after"), and after "after" writes <folder>/report.md: what was
@@ -22,7 +25,11 @@ before the server starts serving (everything imported and built at start-up leav
 collector's generations); XEPHANG_BENCH_GC=threshold sets gc.set_threshold(50_000, 20,
 100); both together as "freeze,threshold". XEPHANG_BENCH_PUBLISH=off drops what each commit
 hands the live publisher (no state computed or sent: the requests' own cost, as
-bench/issue.py reports it). XEPHANG_BENCH_MAX_SIZE=<n> passes max_size=n to
+bench/issue.py reports it). XEPHANG_BENCH_STATES=no-counters computes no clerk's screen's
+state (bench/ward.py --no-counter-states, with no clerk's screen connected: what the
+phones and boards wait for without them). XEPHANG_BENCH_CHANGES=off sends no `change`
+event for a site-wide change, only the states (bench/fanout.py --no-change-what-if).
+XEPHANG_BENCH_MAX_SIZE=<n> passes max_size=n to
 eventlet.wsgi.server (its default, 1,024, caps the connections a worker holds at once,
 websockets and HTTP together). They show what such a change in server/cli/serving.py would buy;
 the benchmarks report them separately.
@@ -72,6 +79,31 @@ def _what_if() -> None:
             return serve(*args, **kwargs)
 
         eventlet.wsgi.server = bigger
+    if os.environ.get("XEPHANG_BENCH_STATES") == "no-counters":
+        # The live states without the clerks' screens' (their waiting lists are most of a
+        # batch's reads and bytes): what the phones and boards would wait for without them.
+        from server.services import live_states
+
+        concerned = live_states._concerned
+
+        def without_counters(site: Any, changes: Any) -> Any:
+            return concerned(site, changes)[0], []
+
+        live_states._concerned = without_counters
+        sys.stderr.write("STATES no-counters\n")
+    if os.environ.get("XEPHANG_BENCH_CHANGES") == "off":
+        # States without the `change` announcing them: what a fan-out costs when each
+        # screen gets one frame per batch instead of two (a change, then its state).
+        from server.adapters import realtime
+
+        send_change = realtime._send_change
+
+        def printing_only(change: Any) -> None:
+            if not change.site_wide:
+                send_change(change)
+
+        realtime._send_change = printing_only
+        sys.stderr.write("CHANGES off\n")
     if os.environ.get("XEPHANG_BENCH_PUBLISH") == "off":
         # The requests alone: what each commit hands the publisher is dropped, so no live
         # state is computed or sent (bench/issue.py's split of the kiosk path's CPU).
@@ -163,8 +195,29 @@ def _package(filename: str) -> str:
     return short.split("/", 1)[0] if "/" in short else short
 
 
+def _census(_signum: int, _frame: Any) -> None:
+    """SIGUSR2 (bench/soak.py): a full collection, then how many objects are alive, by
+    type, written to the log; two of them apart tell what stays behind."""
+    import json
+    from collections import Counter
+
+    started = time.perf_counter()
+    collected = gc.collect()
+    objects = gc.get_objects()
+    by_type = Counter(type(o).__name__ for o in objects)
+    sys.stderr.write(
+        f"GC-FULL collected={collected} objects={len(objects)} "
+        f"ms={1000 * (time.perf_counter() - started):.0f} at={time.monotonic():.3f}\n"
+        f"GC-TYPES {json.dumps(dict(by_type.most_common(60)))}\n"
+    )
+    sys.stderr.flush()
+
+
 def main() -> None:
+    import signal
+
     gc.callbacks.append(_on_gc)
+    signal.signal(signal.SIGUSR2, _census)
     if os.environ.get("XEPHANG_BENCH_TRACEMALLOC"):
         _tracemalloc(Path(os.environ["XEPHANG_BENCH_TRACEMALLOC"]))
     from server.entry import main as xephang
@@ -174,6 +227,8 @@ def main() -> None:
         os.environ.get("XEPHANG_BENCH_GC")
         or os.environ.get("XEPHANG_BENCH_MAX_SIZE")
         or os.environ.get("XEPHANG_BENCH_PUBLISH")
+        or os.environ.get("XEPHANG_BENCH_STATES")
+        or os.environ.get("XEPHANG_BENCH_CHANGES")
     ):
         # entry.main() monkey-patches eventlet first: flask_socketio may be imported (and
         # SocketIO.run wrapped) only after that.

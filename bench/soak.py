@@ -1,4 +1,4 @@
-"""Benchmark 8: a soak. A ward's simulated day on one worker for `--minutes`: does the
+"""Benchmark 9: a soak. A ward's simulated day on one worker for `--minutes`: does the
 worker's memory stay flat, and its latency with it?
 
     .venv/bin/python bench/soak.py --minutes 25     # the bounded run of docs/BENCHMARKS.md
@@ -96,6 +96,37 @@ class Hall:
     samples: list[Sample] = field(default_factory=list)
     windows: list[tuple[Any, ...]] = field(default_factory=list)
     pending: list[Call] = field(default_factory=list)  # calls whose latencies are not in yet
+    censuses: list[Census] = field(default_factory=list)  # at the start and at the end
+    rss_after_census: float = 0.0
+
+
+@dataclass
+class Census:
+    """A full collection in the worker, then its live objects (bench/serve_traced.py)."""
+
+    at: float
+    objects: int
+    by_type: dict[str, int]
+
+
+async def census(server: Any) -> Census:
+    """Ask the worker for a census (SIGUSR2) and read it back from its log."""
+    import json
+    import os
+    import signal
+
+    path = Path(server.log_path)
+    before = path.read_text(errors="replace").count("GC-FULL ")
+    os.kill(server.pid, signal.SIGUSR2)
+    for _ in range(600):
+        await asyncio.sleep(0.1)
+        lines = path.read_text(errors="replace").splitlines()
+        fulls = [i for i, line in enumerate(lines) if line.startswith("GC-FULL ")]
+        if len(fulls) > before and fulls[-1] + 1 < len(lines):
+            fields = dict(p.split("=", 1) for p in lines[fulls[-1]].split()[1:])
+            by_type = json.loads(lines[fulls[-1] + 1].removeprefix("GC-TYPES "))
+            return Census(float(fields["at"]), int(fields["objects"]), by_type)
+    raise TimeoutError("the worker did not answer the census")
 
 
 async def soak(args: argparse.Namespace, server: Any, ward: Any, fleet: ScreenFleet) -> Hall:
@@ -123,6 +154,7 @@ async def soak(args: argparse.Namespace, server: Any, ward: Any, fleet: ScreenFl
         hall.spans[phone.token] = [phone.service_id, now, float("inf")]
         hall.waiting.setdefault(phone.service_id, set()).add(phone.number)
     await loop.run_in_executor(None, settle, server.pid, 0.05, 30)
+    hall.censuses.append(await census(server))
 
     def phones_at(service_id: int, t0: float) -> int:
         return sum(
@@ -281,6 +313,8 @@ async def soak(args: argparse.Namespace, server: Any, ward: Any, fleet: ScreenFl
         sampler(),
     )
     await asyncio.gather(*tasks, return_exceptions=True)
+    hall.censuses.append(await census(server))
+    hall.rss_after_census = rss_kb(server.pid) / 1024
     for clerk in clerks:
         await clerk.close()
     hall.counts.update(activity.errors)
@@ -324,7 +358,7 @@ def main() -> None:
     args.window = args.window or (1.0 if args.quick else 5.0)
     args.settle = args.settle if args.settle is not None else (1.0 if args.quick else 5.0)
     raise_fd_limit()
-    print_header("Benchmark 8: a soak of a ward's hall on one worker")
+    print_header("Benchmark 9: a soak of a ward's hall on one worker")
     with workdir(args.keep) as folder:
         log(f"building the ward: {args.counters} counters, {args.phones} waiting tickets")
         ward = build_ward(f"sqlite:///{folder / 'soak.db'}", args.counters, args.phones, args.seed)
@@ -333,9 +367,9 @@ def main() -> None:
                 start_xephang("soak", folder, ward_centre(ward), SHIPPED_LIMITS, gc_log=True)
             )
             with ScreenFleet([server.url], args.processes) as fleet:
-                began = time.monotonic()
                 hall = asyncio.run(soak(args, server, ward, fleet))
-            pauses = gc_pauses(server, began, time.monotonic())
+            # The censuses' own full collections are not pauses of the hall.
+            pauses = gc_pauses(server, hall.censuses[0].at + 1, hall.censuses[-1].at - 60)
     per_slope, first, last, n = slope(hall.samples, args.settle * 60)
     print(
         f"### Soak: {args.minutes:g} minutes, {args.counters} counters, {args.boards} boards, "
@@ -366,6 +400,21 @@ def main() -> None:
         f"{max(s.rss_mib for s in hall.samples):.1f} MiB"
     )
     print(f"- worker CPU over the run: {100 * cpu / span:.0f} % of a core")
+    if len(hall.censuses) == 2:
+        first_census, last_census = hall.censuses
+        hours = (last_census.at - first_census.at) / 3600
+        growth = {
+            name: last_census.by_type.get(name, 0) - first_census.by_type.get(name, 0)
+            for name in set(first_census.by_type) | set(last_census.by_type)
+        }
+        grown = sorted(growth.items(), key=lambda kv: -kv[1])[:8]
+        print(
+            f"- live Python objects after a full collection (SIGUSR2): "
+            f"{first_census.objects:,} at the start, {last_census.objects:,} at the end "
+            f"({(last_census.objects - first_census.objects) / hours:+,.0f} an hour); RSS "
+            f"after the last one {hall.rss_after_census:.1f} MiB; most grown: "
+            + ", ".join(f"{name} {count:+,}" for name, count in grown)
+        )
     gen2 = [p[1] for p in pauses if p[0] == 2]
     longest = max((p[1] for p in pauses), default=0)
     print(

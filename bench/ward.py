@@ -1,4 +1,4 @@
-"""Benchmark 6: a ward at peak on one worker. Clerks call; every phone and board of the
+"""Benchmark 7: a ward at peak on one worker. Clerks call; every phone and board of the
 ward holds the new state within how long?
 
     .venv/bin/python bench/ward.py            # 1,000 phones, 10 boards, 20 clerks' screens,
@@ -544,7 +544,10 @@ def run(args: argparse.Namespace, folder: Path) -> None:
     ward = build_ward(f"sqlite:///{folder / 'ward.db'}", args.counters, args.phones, args.seed)
     with Servers() as servers:
         centre = ward_centre(ward)
-        server = servers.add(start_xephang("ward", folder, centre, SHIPPED_LIMITS, gc_log=True))
+        env = dict(SHIPPED_LIMITS)
+        if args.no_counter_states:
+            env["XEPHANG_BENCH_STATES"] = "no-counters"
+        server = servers.add(start_xephang("ward", folder, centre, env, gc_log=True))
         with ScreenFleet([server.url], args.processes) as fleet:
             outcome = asyncio.run(_run(args, folder, server, ward, fleet))
         outcome.pauses = gc_pauses(server, outcome.started, outcome.started + outcome.seconds)
@@ -584,7 +587,9 @@ async def _run(
             await clerk.sign_in()
         await open_counters(clerks)
         log(f"{len(clerks)} clerks signed in, their counters open")
-        specs = [counter_screen(c.clerk, c.cookie()) for c in clerks]
+        specs = []
+        if not args.no_counter_states:
+            specs += [counter_screen(c.clerk, c.cookie()) for c in clerks]
         specs += [kiosk_screen(token) for token in ward.kiosk_tokens]
         specs += [board_screen(ward.board_token) for _ in range(args.boards)]
         specs += [phone_screen(phone) for phone in ward.phones]
@@ -657,9 +662,12 @@ def report(
     found: Latencies,
 ) -> None:
     activity = outcome.activity
+    screens = 0 if args.no_counter_states else len(ward.clerks)
     print(
         f"### A ward at peak, one worker (SQLite): {len(ward.phones):,} phones, {args.boards} "
-        f"boards, {len(ward.clerks)} clerks' screens, {len(ward.kiosk_tokens)} kiosks\n"
+        f"boards, {screens} clerks' screens, {len(ward.kiosk_tokens)} kiosks"
+        + (" (what-if: no clerk's screen's state computed)" if args.no_counter_states else "")
+        + "\n"
     )
     print(
         f"{len(measured)} measured calls (after {args.warmup_calls} warm-up calls), one every "
@@ -734,6 +742,12 @@ def main() -> None:
     parser.add_argument("--parallel", type=int, default=20, help="connects at a time, each")
     parser.add_argument("--goal", type=float, default=250.0, help="p99 goal, ms")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--no-counter-states",
+        action="store_true",
+        help="what-if: the worker computes no clerk's screen's state, and no clerk's screen "
+        "is connected (bench/serve_traced.py XEPHANG_BENCH_STATES=no-counters)",
+    )
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--profile-dir")
     parser.add_argument("--keep", action="store_true")
@@ -741,7 +755,7 @@ def main() -> None:
     args.phones = args.phones or (200 if args.quick else 1000)
     args.calls = args.calls or (30 if args.quick else 100)
     raise_fd_limit()
-    print_header("Benchmark 6: a ward at peak on one worker")
+    print_header("Benchmark 7: a ward at peak on one worker")
     with workdir(args.keep) as folder:
         run(args, folder)
 
