@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import IntegrityError
 
 from server.adapters.db.engine import Database
@@ -124,6 +124,26 @@ def test_workers_starting_together_migrate_once_without_tripping_over_each_other
         versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
     engine.dispose()
     assert diff == [] and len(versions) == 1
+
+
+@pytest.mark.sqlite  # PostgreSQL's workers take turns under an advisory lock held throughout
+def test_an_upgrade_commits_once_so_a_waiting_worker_finds_it_whole(
+    fresh_database_url: str,
+) -> None:
+    """Another worker waits for the upgrade's lock; if the upgrade committed after each
+    step, the waiting worker would slip in between and apply a step a second time
+    ("duplicate column name", seen with four workers starting together on SQLite)."""
+    commits: list[str] = []
+
+    def count(connection: object) -> None:
+        commits.append(str(getattr(connection, "engine", "")))
+
+    event.listen(Engine, "commit", count)
+    try:
+        upgrade(fresh_database_url)
+    finally:
+        event.remove(Engine, "commit", count)
+    assert len(commits) == 1
 
 
 def test_workers_starting_together_share_one_generated_secret_key(tmp_path: Path) -> None:

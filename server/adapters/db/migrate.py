@@ -62,6 +62,12 @@ def _upgrade(database_url: str) -> None:
             if postgres:
                 connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
                 connection.commit()
+            else:
+                # Alembic runs SQLite's migrations one transaction each (its DDL is not
+                # "transactional" to Alembic), so a worker that waited would apply the
+                # next step again after the first worker's; begun here, the whole upgrade
+                # is one IMMEDIATE transaction, which Alembic joins.
+                connection.begin()
             try:
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")
