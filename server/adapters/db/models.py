@@ -2,6 +2,10 @@
 
 Times are stored in UTC and come back timezone-aware; the centre's local time only matters
 for the day a number belongs to (`Ticket.day`) and for display.
+
+Over 400 lines on purpose: it is the one schema, read side by side with the migrations;
+its relationships cross every aggregate (sites, counters, users, tickets), and a split
+would only trade them for cross-module string references. Add new tables at the end.
 """
 
 from __future__ import annotations
@@ -94,6 +98,11 @@ class Site(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Ho_Chi_Minh")
     opens_at: Mapped[time] = mapped_column(Time, default=time(7, 30), server_default="07:30:00")
     closes_at: Mapped[time] = mapped_column(Time, default=time(17, 30))
+    # The lunch break, when counters do not call (both set, or neither): the wait
+    # predictor plays it forward, and the kiosk warns a citizen who may not be called
+    # before it.
+    lunch_starts_at: Mapped[time | None] = mapped_column(Time)
+    lunch_ends_at: Mapped[time | None] = mapped_column(Time)
     max_priority_streak: Mapped[int] = mapped_column(Integer, default=3)
     # The line that scrolls along the bottom of the board, set by a manager.
     notice: Mapped[str] = mapped_column(String(300), default="", server_default="")
@@ -460,3 +469,40 @@ class AuditEntry(Base):
     entity: Mapped[str] = mapped_column(String(32))
     entity_id: Mapped[int | None] = mapped_column(Integer)
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class WaitQuote(Base):
+    """A wait told to a citizen: at issue (`kind` "issued": the kiosk's screen and paper)
+    and when the figure their phone shows moved (`kind` "update"). Minutes from `at` until
+    the ticket is called: P10 (`low`), median and P90 (`high`; None: perhaps not before
+    closing). The managers' scorecard grades them against the real first call."""
+
+    __tablename__ = "wait_quotes"
+    __table_args__ = (Index("ix_wait_quotes_site_at", "site_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    people_ahead: Mapped[int] = mapped_column(Integer)
+    low_minutes: Mapped[int] = mapped_column(Integer)
+    median_minutes: Mapped[int] = mapped_column(Integer)
+    high_minutes: Mapped[int | None] = mapped_column(Integer)
+
+
+class CounterPause(Base):
+    """A time a counter stopped calling while open for the day (a clerk's pause, or the
+    sweeper's when the clerk's screens dropped): the predictor learns from them how long
+    pauses last. `ended_at` is None while the pause goes on."""
+
+    __tablename__ = "counter_pauses"
+    __table_args__ = (Index("ix_counter_pauses_site_started", "site_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    counter_id: Mapped[int] = mapped_column(ForeignKey("counters.id"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(String(200), default="", server_default="")
