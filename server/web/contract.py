@@ -24,19 +24,23 @@ The body and query are read when the view asks (`body(Model)`, `query(Model)`), 
 permission checks, so the status codes stay those of the checks' order; asking for a model
 other than the declared one is a programming error (tests catch it on the first call). The
 permission checks stay where they are (identity.require_roles, request_device, the API
-token's scope): `Access` only says, in the document, who may call and with what credential.
+token's scope): `Access` declares, once per route, who may call and with what credential,
+as data (`x-access` in the document) and in words derived from it (`x-permission`).
+tests/integration/test_authorization.py holds every route to its declaration: what each
+kind of caller really gets must be what the declared access lets it have.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, TypeVar
 
 from flask import current_app, request
 from pydantic import BaseModel
 
-from server.domain.roles import DeviceKind
+from server.domain.roles import DeviceKind, Role
 from server.web.input import read_body, read_query
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -45,29 +49,106 @@ M = TypeVar("M", bound=BaseModel)
 Security = list[dict[str, list[str]]]
 
 
+class Credential(StrEnum):
+    """What a caller shows to be let in."""
+
+    NONE = "none"
+    TICKET = "ticket"  # a ticket's token, in the address: the phone page's only credential
+    DEVICE = "device"  # a registered device's token (X-Device-Token)
+    SESSION = "session"  # a signed-in staff member's session (and the CSRF token on a POST)
+    API_TOKEN = "apiToken"  # an integration's token (Authorization: Bearer …)
+
+
+class Relation(StrEnum):
+    """What must tie a staff member who is not an admin to what the request names."""
+
+    SITE = "site"  # a manager of the site (each site asked for), a clerk at one of its counters
+    COUNTER = "counter"  # a clerk assigned to the counter
+    TICKET = "ticket"  # services.access.may_handle_ticket: its site's manager, its service's clerk
+
+
+RELATION_WORDS = {
+    Relation.SITE: "of the site (of every site asked for)",
+    Relation.COUNTER: "assigned to the counter",
+    Relation.TICKET: "who may handle the ticket (a manager of its site, a clerk of its service)",
+}
+SECURITY: dict[Credential, str] = {
+    Credential.DEVICE: "deviceToken",
+    Credential.SESSION: "session",
+    Credential.API_TOKEN: "apiToken",
+}
+
+
 @dataclass(frozen=True)
 class Access:
-    """Who may call a route: the credentials it takes (OpenAPI security requirements; a
-    staff session also needs the CSRF token on a POST) and, in words, the permission."""
+    """Who may call a route, declared once on its contract: the credential it takes and,
+    for a device, staff or an API token, which ones. Staff: an admin always, and `roles`
+    (besides admin) when `of` ties them to what the request names."""
 
-    security: Security
-    permission: str
+    credential: Credential
+    devices: tuple[DeviceKind, ...] = ()
+    roles: tuple[Role, ...] = ()
+    of: Relation | None = None
+    scope: str | None = None
+
+    @property
+    def security(self) -> Security:
+        """The OpenAPI security requirements (a staff session also needs the CSRF token on
+        a POST: added by the document)."""
+        scheme = SECURITY.get(self.credential)
+        if scheme is None:
+            return []
+        # OpenAPI 3.1 lets any scheme list the roles it needs; ours are the token's scopes.
+        return [{scheme: [self.scope] if self.scope else []}]
+
+    @property
+    def permission(self) -> str:
+        """The permission in words, for the document's readers."""
+        if self.credential is Credential.NONE:
+            return "Anyone."
+        if self.credential is Credential.TICKET:
+            return "Whoever holds the ticket (its token is in the address)."
+        if self.credential is Credential.DEVICE:
+            kinds = " or ".join(kind.value for kind in self.devices)
+            return f"A registered {kinds} (its device token)."
+        if self.credential is Credential.API_TOKEN:
+            return f"An integration token with the scope `{self.scope}`."
+        if not self.roles:
+            return "An admin."
+        who = " or ".join(role.value for role in self.roles)
+        tie = f" {RELATION_WORDS[self.of]}" if self.of else ""
+        return f"An admin, or a {who}{tie}."
+
+    def as_json(self) -> dict[str, Any]:
+        """The declaration as data (the document's `x-access`)."""
+        declared: dict[str, Any] = {"credential": self.credential.value}
+        if self.devices:
+            declared["devices"] = [kind.value for kind in self.devices]
+        if self.credential is Credential.SESSION:
+            declared["roles"] = [Role.ADMIN.value, *(role.value for role in self.roles)]
+        if self.of is not None:
+            declared["of"] = self.of.value
+        if self.scope is not None:
+            declared["scope"] = self.scope
+        return declared
 
 
-PUBLIC = Access([], "Anyone.")
+PUBLIC = Access(Credential.NONE)
+TICKET_HOLDER = Access(Credential.TICKET)
 
 
 def device(kind: DeviceKind) -> Access:
-    return Access([{"deviceToken": []}], f"A registered {kind.value} (its device token).")
+    return Access(Credential.DEVICE, devices=(kind,))
 
 
-def staff(permission: str) -> Access:
-    return Access([{"session": []}], permission)
+def staff(*roles: Role, of: Relation | None = None) -> Access:
+    """Signed-in staff: an admin, and the other `roles` (tied to the request by `of`)."""
+    others = tuple(role for role in roles if role is not Role.ADMIN)
+    return Access(Credential.SESSION, roles=others, of=of)
 
 
 def api_token(scope: str) -> Access:
-    # OpenAPI 3.1 lets any scheme list the roles it needs; ours are the token's scopes.
-    return Access([{"apiToken": [scope]}], f"An integration token with the scope `{scope}`.")
+    return Access(Credential.API_TOKEN, scope=scope)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 a wrong type or a missing field is our InvalidInput (a 400 whose message, in Vietnamese and
 English, names the field), never pydantic's own error list.
 
-The models live in server/web/schemas.py; a field may carry its own refusal (`Says`),
+The models live in server/web/schemas/; a field may carry its own refusal (`Says`),
 otherwise the message is chosen by the kind of mistake.
 """
 

@@ -1,5 +1,5 @@
 """The JSON API's OpenAPI 3.1 document, served at GET /api/openapi.json, generated from the
-URL map and each route's contract (server/web/contract.py, server/web/schemas.py).
+URL map and each route's contract (server/web/contract.py, server/web/schemas/).
 
 Every route under /api/ is in it: its path and methods come from the URL map, the rest from
 its contract. A route without a contract is still listed, with what can be known of it, and
@@ -170,6 +170,7 @@ def _operation(rule: Rule, method: str, declared: Contract | None, view: Any) ->
         "tags": [declared.tag],
         "summary": declared.summary,
         "x-permission": declared.access.permission,
+        "x-access": declared.access.as_json(),
         "security": security,
         "responses": responses,
     }
@@ -221,7 +222,10 @@ def document(app: Flask) -> Schema:
             "description": "Bodies are JSON (UTF-8, at most 64 KB); times are ISO 8601 with "
             "an offset (UTC). Every error is `Error`, in Vietnamese and English; a refused "
             "request changes nothing. Live events come over Socket.IO (see README.md). "
-            "Each operation's `x-permission` says who may call it.",
+            "Each operation's `x-permission` says who may call it, and `x-access` says the "
+            "same as data: the credential (`none`, `ticket`, `device`, `session`, `apiToken`), "
+            "the device kinds, the staff roles and what must tie them to the request (`of`: "
+            "`site`, `counter` or `ticket`), or the API token's scope.",
         },
         "servers": [{"url": "/"}],
         "tags": TAGS,

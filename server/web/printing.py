@@ -13,7 +13,7 @@ from server.adapters.printing.ticket_layout import render_ticket
 from server.domain.roles import Role
 from server.runtime import runtime
 from server.services import printing
-from server.web.contract import Binary, body, contract, query
+from server.web.contract import Binary, Relation, body, contract, query
 from server.web.contract import staff as staff_access
 from server.web.identity import json_login_required, require_roles, staff
 from server.web.phone import phone_url
@@ -22,7 +22,7 @@ from server.web.schemas import EmptyBody, PreviewQuery, PrintSent, ReprintBody
 bp = Blueprint("printing", __name__)
 
 
-STAFF = staff_access("Staff who may see the ticket (its site's people, or an admin).")
+STAFF = staff_access(Role.MANAGER, Role.CLERK, of=Relation.TICKET)
 
 
 @bp.get("/api/printing/tickets/<int:ticket_id>/preview.png")
@@ -72,7 +72,7 @@ def reprint(ticket_id: int) -> Any:
     "testPrint",
     "printing",
     "A sample ticket on a kiosk's printer (administrators).",
-    staff_access("An admin."),
+    staff_access(),
     body=EmptyBody,
     answers={200: PrintSent},
     refusals=(400, 401, 403, 404, 409, 413),

@@ -37,9 +37,12 @@ from server.adapters.realtime import socketio
 from server.adapters.voice import voice_folder
 from server.cli.demo import DemoCredentials
 from server.domain.printing import PrinterStatus
+from server.domain.roles import DeviceKind, Role
 from server.services import api_tokens, counters, tickets
 from server.services.credentials import new_device_token, token_hash
 from server.services.unit_of_work import UnitOfWork
+from server.web import openapi
+from server.web.contract import Access, Credential, Relation, contract_of
 from tests.conftest import BULK_LIMITS, AppFactory, Centre, FakeClock, Published, Staff, csrf_token
 from tests.second_site import SecondSite, add_second_site
 
@@ -90,6 +93,10 @@ phone.service_worker    GET    ok    ok    ok    ok    ok    ok    ok    ok    o
 phone.qr                GET    404   404   404   404   ok    404   404   404   404   404   404
 phone.snapshot          GET    404   404   404   404   ok    404   404   404   404   404   404
 phone.cancel            POST   404   404   404   404   ok    404   404   404   404   404   404
+notify.notify           POST   404   404   404   404   ok    404   404   404   404   404   404
+notify.stop             DELETE 404   404   404   404   ok    404   404   404   404   404   404
+notify.rejoin_queue     POST   404   404   404   404   ok    404   404   404   404   404   404
+notify.ask_more_time    POST   404   404   404   404   ok    404   404   404   404   404   404
 counter.choose          GET    login login login login login login ok    ok    ok    ok    ok
 counter.page            GET    login login login login login login ok    403   403   403   ok
 counter.snapshot        GET    401   401   401   401   401   401   ok    403   403   403   ok
@@ -109,9 +116,17 @@ manager.statistics_csv  GET    401   401   401   401   401   401   403   403   o
 manager.statistics_xlsx GET    401   401   401   401   401   401   403   403   ok    403   ok
 manager.tickets_csv     GET    401   401   401   401   401   401   403   403   ok    403   ok
 manager.tickets_xlsx    GET    401   401   401   401   401   401   403   403   ok    403   ok
+manager.scorecard_json  GET    401   401   401   401   401   401   403   403   ok    403   ok
+manager.scorecard_csv   GET    401   401   401   401   401   401   403   403   ok    403   ok
+manager.scorecard_xlsx  GET    401   401   401   401   401   401   403   403   ok    403   ok
+notify.figures          GET    401   401   401   401   401   401   403   403   ok    403   ok
 integration.queue       GET    401   401   401   401   401   ok    401   401   401   401   401
 integration.issue       POST   401   401   401   401   401   ok    401   401   401   401   401
 integration.statistics  GET    401   401   401   401   401   ok    401   401   401   401   401
+integration.scorecard   GET    401   401   401   401   401   ok    401   401   401   401   401
+staffing.page           GET    login login login login login login 403   403   ok    403   ok
+staffing.xlsx           GET    401   401   401   401   401   401   403   403   ok    403   ok
+staffing.integration_plan GET  401   401   401   401   401   ok    401   401   401   401   401
 api_tokens.index        GET    login login login login login login 403   403   403   403   ok
 api_tokens.create       POST   login login login login login login 403   403   403   403   ok
 api_tokens.revoke       POST   login login login login login login 403   403   403   403   ok
@@ -189,6 +204,18 @@ class Actor:
     ticket_token: str | None = None
 
 
+@dataclass(frozen=True)
+class Caller:
+    """A caller as a route's declared access sees it: its credential, its device's kind,
+    its API token's scopes, its role, and its ties to what the requests name."""
+
+    credential: Credential
+    role: Role | None = None
+    ties: frozenset[Relation] = frozenset()
+    device: DeviceKind | None = None
+    scopes: frozenset[str] = frozenset()
+
+
 @dataclass
 class World:
     """The demo centre as the callers find it, and the ids the requests name."""
@@ -231,7 +258,13 @@ ABOUT_THE_SITE = {
     "manager.statistics_xlsx",
     "manager.tickets_csv",
     "manager.tickets_xlsx",
+    "manager.scorecard_json",
+    "manager.scorecard_csv",
+    "manager.scorecard_xlsx",
     "integration.statistics",
+    "integration.scorecard",
+    "staffing.page",
+    "staffing.xlsx",
     "admin.audit_log",
     "admin.ticket_search",
 }
@@ -447,6 +480,79 @@ def test_the_table_is_about_authorization_not_chance(world: World) -> None:
     assert opened.status_code == 200 and opened.get_json()["result"]["state"] == "open"
     cancel = world.actors["phone"].client.post(f"/api/tickets/{world.phone_token}/cancel")
     assert cancel.get_json()["ticket"]["status"] == "cancelled"
+
+
+# -- each JSON route's declared access ------------------------------------------------------
+
+# What each caller is, in the terms of a contract's Access (server/web/contract.py), and
+# what ties it to what the requests above name (the demo centre, counter 3, `ids["ticket"]`,
+# a Công thương ticket, a service of counter 3 but not of counter 4).
+CALLERS: dict[str, Caller] = {
+    "anonymous": Caller(Credential.NONE),
+    "kiosk": Caller(Credential.DEVICE, device=DeviceKind.KIOSK),
+    "board": Caller(Credential.DEVICE, device=DeviceKind.BOARD),
+    "rating": Caller(Credential.DEVICE, device=DeviceKind.RATING),
+    "phone": Caller(Credential.TICKET),
+    "integration": Caller(Credential.API_TOKEN, scopes=frozenset(api_tokens.SCOPES)),
+    "clerk3": Caller(
+        Credential.SESSION,
+        Role.CLERK,
+        frozenset({Relation.SITE, Relation.COUNTER, Relation.TICKET}),
+    ),
+    "clerk4": Caller(Credential.SESSION, Role.CLERK, frozenset({Relation.SITE})),
+    "manager": Caller(
+        Credential.SESSION, Role.MANAGER, frozenset({Relation.SITE, Relation.TICKET})
+    ),
+    "manager2": Caller(Credential.SESSION, Role.MANAGER),
+    "admin": Caller(Credential.SESSION, Role.ADMIN),
+}
+
+
+def allowed(access: Access, caller: Caller) -> str:
+    """The cell of the table that a route's declared access gives a caller."""
+    if access.credential is Credential.NONE:
+        return "ok"
+    if access.credential is Credential.TICKET:  # the address is the credential
+        return "ok" if caller.credential is Credential.TICKET else "404"
+    if caller.credential is not access.credential:
+        return "401"
+    if access.credential is Credential.DEVICE:
+        return "ok" if caller.device in access.devices else "403"
+    if access.credential is Credential.API_TOKEN:
+        return "ok" if access.scope in caller.scopes else "403"
+    if caller.role is Role.ADMIN:
+        return "ok"
+    tied = access.of is None or access.of in caller.ties
+    return "ok" if caller.role in access.roles and tied else "403"
+
+
+def test_each_json_route_declares_the_access_its_view_enforces(app: Flask) -> None:
+    """Every JSON route's contract declares who may call it (`Access`), the document shows
+    that declaration, and what the declaration lets each caller have is what the table
+    says, which the test above holds the real views to: the declared permission and the
+    enforced one cannot drift apart."""
+    with app.test_request_context():
+        document = openapi.document(app)
+    mismatches = []
+    for rule, method in routes(app):
+        if not rule.rule.startswith("/api/"):
+            continue
+        declared = contract_of(app.view_functions[rule.endpoint])
+        assert declared is not None, f"{rule.endpoint} has no contract"
+        operation = document["paths"][openapi.template(rule.rule)][method.lower()]
+        assert operation["x-access"] == declared.access.as_json(), rule.endpoint
+        assert operation["x-permission"] == declared.access.permission, rule.endpoint
+        expected_row = HTTP.get((rule.endpoint, method))
+        if expected_row is None:
+            continue  # test_every_route_has_an_entry_and_every_entry_a_route says so
+        for name in ACTORS:
+            got = allowed(declared.access, CALLERS[name])
+            if got != expected_row[name]:
+                mismatches.append(
+                    f"{method} {rule.rule} as {name}: declared {got}, "
+                    f"enforced {expected_row[name]} ({declared.access.permission})"
+                )
+    assert not mismatches, "\n".join(mismatches)
 
 
 # -- Socket.IO ----------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from server.domain.errors import NotFound, NumberRangeExhausted, ServiceUnavaila
 from server.domain.tickets import Priority, TicketStatus
 from server.services import snapshots
 from server.services.counters import open_counter
-from server.services.tickets import call_next, finish, issue_ticket, start_serving
+from server.services.tickets import issue_ticket
 from server.services.unit_of_work import UnitOfWork
 from tests.conftest import Centre, FakeClock, Published, kiosk_headers
 
@@ -61,27 +61,28 @@ def test_the_new_ticket_knows_who_is_ahead_and_how_long_to_wait(
     for _ in range(3):
         issue(uow, centre, "DD")
     issued = issue_ticket(uow, centre.site_id, centre.service["DD"])
-    # Land's configured 20 minutes per citizen, no counter open yet: one assumed.
-    assert (issued.people_ahead, issued.estimated_wait_minutes) == (3, 60)
+    # No counter open yet: the wait says so, and has no top (perhaps not before closing).
+    assert issued.people_ahead == 3
+    assert issued.wait["no_counter"] is True and issued.wait["high"] is None
+    assert issued.estimated_wait_minutes == issued.wait["median"]
     urgent = issue_ticket(uow, centre.site_id, centre.service["DD"], Priority.PREGNANT)
-    assert (urgent.people_ahead, urgent.estimated_wait_minutes) == (0, 0)
+    assert urgent.people_ahead == 0 and urgent.wait["no_counter"] is True
 
 
-def test_the_estimate_follows_real_service_times(
+def test_the_wait_follows_the_counters_that_serve_the_service(
     uow: UnitOfWork, centre: Centre, clock: FakeClock
 ) -> None:
     counter, clerk = centre.counter[4], centre.user["canbo4"]
     open_counter(uow, counter, clerk)
-    for _ in range(3):  # three land dossiers that took 6 minutes each, not the 20 configured
+    for _ in range(3):
         issue(uow, centre, "DD")
-        call_next(uow, counter, clerk)
-        start_serving(uow, counter, clerk)
-        clock.advance(minutes=6)
-        finish(uow, counter, clerk)
-    for _ in range(2):
-        issue(uow, centre, "DD")
+    with centre.db.reading() as session:
+        kiosk = snapshots.kiosk(session, centre.site_id, clock.now)
+    land = next(s for s in kiosk["services"] if s["code"] == "DD")
     issued = issue_ticket(uow, centre.site_id, centre.service["DD"])
-    assert (issued.people_ahead, issued.estimated_wait_minutes) == (2, 12)
+    # Told what the kiosk showed: the forecast this worker keeps, nothing computed anew.
+    assert issued.wait == land["wait"] and issued.wait["no_counter"] is False
+    assert 0 < issued.wait["low"] <= issued.estimated_wait_minutes <= issued.wait["high"]
 
 
 def test_an_inactive_service_takes_no_ticket(uow: UnitOfWork, centre: Centre) -> None:

@@ -5,21 +5,31 @@ from __future__ import annotations
 
 import dataclasses
 import unicodedata
+from typing import Any
 
 import pytest
 import zxingcpp
 from fontTools.ttLib import TTFont
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageChops, ImageDraw, ImageFont
 
 from server.adapters.printing.ticket_layout import (
     MAX_LINES,
+    MIN_TEXT_COLUMN,
+    QR_QUIET_DOTS,
+    Style,
     TicketContent,
     TicketFonts,
     blocks,
+    qr_image,
     render_ticket,
+    text_size,
     ticket_text,
     wrap,
 )
+from server.adapters.printing.ticket_layout import (
+    _line_ink as line_ink,
+)
+from server.adapters.printing.ticket_wait import TicketWait, wait_words
 from server.cli.demo import SERVICES
 from server.domain.tickets import PRIORITY_LABELS
 from tests.printing.conftest import ALL_LETTERS, sample
@@ -127,7 +137,7 @@ def test_a_ticket_says_what_the_issue_asks_for_and_nothing_personal() -> None:
         "D012",
         "ƯU TIÊN: Người có công với cách mạng",
         "Trước ông/bà: 3 người",
-        "Thời gian chờ dự kiến: 15 phút",
+        "Thời gian chờ dự kiến: khoảng 15 phút",
         "Lấy số lúc 09:05 ngày 26/11/2026",
         "Quét mã QR để theo dõi lượt trên điện thoại",
         "Vui lòng chờ gọi số",
@@ -144,6 +154,7 @@ def test_a_ticket_says_what_the_issue_asks_for_and_nothing_personal() -> None:
         "estimated_wait_minutes",
         "priority",
         "closing_line",
+        "wait",
     }
 
 
@@ -166,3 +177,93 @@ def test_a_number_too_wide_for_58_mm_paper_is_shrunk_to_fit() -> None:
     assert image.width == 384
     columns_with_ink = image.convert("L").point(lambda v: 255 - v).getbbox()
     assert columns_with_ink is not None and columns_with_ink[2] <= 384 - 6
+
+
+# -- the wait, as a range (issue 13) ---------------------------------------------------------
+
+QUOTE = {
+    "low": 14,
+    "median": 19,
+    "high": 23,
+    "no_counter": False,
+    "warning": {
+        "vi": "Có thể không kịp trước 11:30",
+        "en": "May not be called before 11:30",
+        "until": "11:30",
+    },
+}
+
+
+def printed_at(image: Image.Image, text: str, phone_url: str, style: Style = "info") -> bool:
+    """Whether `text`, a paragraph of the style `style`, is in the ticket's image exactly as
+    the layout draws it: each of its lines (wrapped beside the QR code, or under it on
+    narrow paper), ink for ink at the left margin."""
+    fonts = TicketFonts.from_env()
+    font = fonts.font(style in ("info", "warning"), text_size(style, image.width))
+    margin = max(8, image.width // 64)
+    room = image.width - 2 * margin
+    beside = room - qr_image(phone_url).width - QR_QUIET_DOTS
+    lines = wrap(text, font, beside if beside >= MIN_TEXT_COLUMN else room)
+    return all(_line_found(image, line, font, margin) for line in lines)
+
+
+def _line_found(image: Image.Image, line: str, font: ImageFont.FreeTypeFont, x: int) -> bool:
+    left, _top, ink = line_ink(line, font)
+    wanted = ink.tobytes()
+    inked = ImageChops.invert(image.convert("L")).convert("1")  # ink: 1
+    for y in range(image.height - ink.height):
+        crop = inked.crop((x + left, y, x + left + ink.width, y + ink.height))
+        # Every dot of the line's ink is black there (a neighbour's accents may add more).
+        if ImageChops.logical_and(crop, ink).tobytes() == wanted:
+            return True
+    return False
+
+
+def test_the_paper_prints_the_range_quoted_at_issue_and_the_warning_under_it() -> None:
+    content = sample(wait=TicketWait.of(QUOTE), people_ahead=3)
+    text = [block.text for block in blocks(content)]
+    # 14 rounds down and 23 up to 5-minute steps: never narrower than quoted.
+    assert "Thời gian chờ dự kiến: khoảng 10-25 phút" in text
+    warning = text.index("Có thể không kịp trước 11:30")
+    assert text[warning - 1] == "Thời gian chờ dự kiến: khoảng 10-25 phút"
+    image = render_ticket(content, 576)
+    url = content.phone_url
+    assert printed_at(image, "Trước ông/bà: 3 người", url)  # the check finds what is printed...
+    assert not printed_at(image, "Trước ông/bà: 4 người", url)  # ...and only that
+    assert printed_at(image, "Thời gian chờ dự kiến: khoảng 10-25 phút", url)
+    # The warning is white on black: its ink is there, inverted, under the range.
+    assert "Có thể không kịp trước 11:30" in ticket_text(content)
+    plain = render_ticket(sample(wait=TicketWait.of({**QUOTE, "warning": None})), 576)
+    assert image.height > plain.height
+    assert decoded_qr(image) == [content.phone_url]
+
+
+@pytest.mark.parametrize(
+    ("quote", "ahead", "said"),
+    [
+        ({"low": 3, "median": 5, "high": 8}, 2, "khoảng 3-8 phút"),
+        ({"low": 14, "median": 19, "high": 23}, 3, "khoảng 10-25 phút"),
+        ({"low": 32, "median": 40, "high": 47}, 6, "khoảng 30-50 phút"),
+        ({"low": 58, "median": 75, "high": 93}, 9, "khoảng 55-100 phút"),
+        ({"low": 20, "median": 20, "high": 20}, 4, "khoảng 20 phút"),
+        ({"low": 0, "median": 0, "high": 0}, 0, "sắp được gọi"),
+        ({"low": 0, "median": 1, "high": 2}, 1, "sắp được gọi"),
+        ({"low": 0, "median": 2, "high": 6}, 0, "sắp được gọi"),
+        ({"low": 0, "median": 2, "high": 6}, 1, "khoảng 0-6 phút"),
+        ({"low": 42, "median": 70, "high": None}, 12, "từ 40 phút, có thể sau giờ đóng cửa"),
+        ({"low": 0, "median": 0, "high": None}, 3, "có thể sau giờ đóng cửa"),
+        ({"low": 0, "median": 0, "high": 0, "no_counter": True}, 5, "Chưa có quầy phục vụ"),
+    ],
+)
+def test_a_wait_is_said_as_a_rounded_range(quote: dict[str, Any], ahead: int, said: str) -> None:
+    assert wait_words(TicketWait.of(quote), ahead) == said
+
+
+def test_no_counter_prints_no_figure_and_no_warning() -> None:
+    content = sample(wait=TicketWait.of({**QUOTE, "no_counter": True}))
+    text = ticket_text(content)
+    assert "Thời gian chờ dự kiến: Chưa có quầy phục vụ" in text
+    assert "kịp" not in text and "khoảng" not in text
+    for width in WIDTHS:
+        image = render_ticket(content, width)
+        assert printed_at(image, "Thời gian chờ dự kiến: Chưa có quầy phục vụ", content.phone_url)

@@ -7,6 +7,7 @@ queue as it was, the time, and a QR code to the ticket's phone page.
 
 The font is DejaVu Sans, installed by npm (`dejavu-fonts-ttf` in package.json) into
 node_modules; XEPHANG_TICKET_FONT and XEPHANG_TICKET_FONT_BOLD name other TTF files.
+The wait's words are in ticket_wait.py.
 """
 
 from __future__ import annotations
@@ -21,6 +22,12 @@ from typing import Literal
 import segno
 from PIL import Image, ImageDraw, ImageFont
 
+from server.adapters.printing.ticket_wait import (
+    WAIT_WORDS,
+    TicketWait,
+    wait_words,
+    warning_words,
+)
 from server.domain.printing import WIDTH_80MM
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
@@ -57,9 +64,12 @@ class TicketContent:
     estimated_wait_minutes: int
     priority: str | None = None  # the declared category, e.g. "Người cao tuổi"
     closing_line: str = CLOSING_LINE
+    wait: TicketWait | None = None  # the range quoted at issue; without it, the estimate
 
 
-Style = Literal["centre", "service", "label", "number", "priority", "info", "small", "closing"]
+Style = Literal[
+    "centre", "service", "label", "number", "priority", "info", "warning", "small", "closing"
+]
 
 
 @dataclass(frozen=True)
@@ -82,12 +92,25 @@ def blocks(content: TicketContent) -> list[Block]:
         found.append(Block("priority", f"ƯU TIÊN: {content.priority}"))
     found += [
         Block("info", f"Trước ông/bà: {content.people_ahead} người"),
-        Block("info", f"Thời gian chờ dự kiến: {content.estimated_wait_minutes} phút"),
+        Block("info", f"Thời gian chờ dự kiến: {_wait_text(content)}"),
+    ]
+    warning = warning_words(content.wait)
+    if warning:
+        found.append(Block("warning", warning))
+    found += [
         Block("small", f"Lấy số lúc {content.issued_at:%H:%M} ngày {content.issued_at:%d/%m/%Y}"),
         Block("small", QR_CAPTION),
         Block("closing", content.closing_line),
     ]
     return found
+
+
+def _wait_text(content: TicketContent) -> str:
+    if content.wait is not None:
+        return wait_words(content.wait, content.people_ahead)
+    # A content built without the range (a test print, an older caller): its one figure.
+    minutes = content.estimated_wait_minutes
+    return WAIT_WORDS["about"].format(minutes=minutes) if minutes > 0 else WAIT_WORDS["soon"]
 
 
 def ticket_text(content: TicketContent) -> str:
@@ -153,6 +176,7 @@ LOOKS: dict[Style, _Look] = {
     "label": _Look(False, 22, 10),
     "priority": _Look(True, 26, 6),
     "info": _Look(True, 23, 0),
+    "warning": _Look(True, 23, 4),
     "small": _Look(False, 20, 4),
     "closing": _Look(True, 28, 12),
 }
@@ -307,12 +331,16 @@ def render_ticket(
             else:
                 sheet.image.paste(qr, (left, sheet.y + QR_QUIET_DOTS))
                 sheet.y += qr.height + 2 * QR_QUIET_DOTS
-        if block.style in ("info", "small"):
+        if block.style in ("info", "warning", "small"):
             if info_top is None:
                 sheet.y += max(round(12 * sheet.scale), QR_QUIET_DOTS)
                 info_top = sheet.y
             text_right = right - qr.width - QR_QUIET_DOTS if beside and qr else right
-            sheet.paragraph(block.text, block.style, left, text_right, centred=False)
+            # The warning is printed white on black: the one line the eye must not miss.
+            inverted = block.style == "warning"
+            sheet.paragraph(
+                block.text, block.style, left, text_right, centred=False, inverted=inverted
+            )
         else:
             # Left-aligned: the printer is sent each band only up to its last ink.
             inverted = block.style == "priority"

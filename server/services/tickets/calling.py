@@ -14,7 +14,7 @@ from server.domain.numbering import local_day
 from server.domain.roles import CounterState
 from server.domain.selection import choose_next
 from server.domain.tickets import Action, TicketStatus, check_transition
-from server.services import statistics
+from server.services import notifications, statistics
 from server.services.access import active_ticket, counter_for_user, require_active_ticket, site_zone
 from server.services.tickets.records import (
     TicketAtCounter,
@@ -23,6 +23,7 @@ from server.services.tickets.records import (
     log_event,
     record_change,
 )
+from server.services.tickets.second_chance import check_recall
 from server.services.unit_of_work import UnitOfWork
 
 
@@ -59,6 +60,7 @@ def _call(
         statistics.ticket_first_called(uow.session, uow.dialect, ticket)
     log_event(uow.session, ticket, Action.CALL, now, counter_id=counter.id, user_id=user_id)
     record_change(uow, "ticket_called", ticket, counter)
+    notifications.on_called(uow.session, ticket, counter, now)
     return at_counter(ticket, counter)
 
 
@@ -145,11 +147,13 @@ def recall(
         counter = counter_for_user(session, counter_id, user_id, lock=True)
         ticket = require_active_ticket(session, counter, ticket_id)
         check_transition(Action.RECALL, ticket.number, ticket.status)
+        check_recall(ticket, notifications.settings_for(session, ticket.site_id).recall_cap)
         now = uow.clock()
         ticket.recall_count += 1
         ticket.called_at = now
         log_event(session, ticket, Action.RECALL, now, counter_id=counter.id, user_id=user_id)
         record_change(uow, "ticket_recalled", ticket, counter)
+        notifications.on_called(session, ticket, counter, now)
         result = at_counter(ticket, counter)
         uow.commit()
     return result
@@ -180,6 +184,8 @@ def _step(
             statistics.ticket_ended(session, uow.dialect, ticket)
         log_event(session, ticket, action, now, counter_id=counter.id, user_id=user_id)
         record_change(uow, kind, ticket, counter)
+        if status == TicketStatus.NO_SHOW:
+            notifications.on_missed(session, ticket, now)
         result = at_counter(ticket, counter)
         uow.commit()
     return result

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from server.adapters.db.models import Counter, Site, Ticket
 from server.domain.errors import CounterBusy, InvalidInput, ServiceUnavailable
 from server.domain.tickets import OPEN_STATUSES, Action, TicketStatus, check_transition
-from server.services import statistics
+from server.services import notifications, statistics
 from server.services.access import (
     counter_for_user,
     get_service,
@@ -204,6 +204,7 @@ def expire_leftovers(uow: UnitOfWork, site_id: int, closing: bool | None = None)
             ticket.ended_at = now
             statistics.ticket_ended(session, uow.dialect, ticket)
             log_event(session, ticket, Action.EXPIRE, now)
+        notifications.forget_closed_day(session, site.id, today, bool(closing) or now >= closes)
         if tickets:
             uow.record(
                 Change(

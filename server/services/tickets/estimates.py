@@ -1,5 +1,8 @@
-"""Today's wait estimate (server/domain/estimate.py): its inputs read from the database,
-once per service and read session."""
+"""The former wait estimate (server/domain/estimate.py: people ahead x mean of the last 20
+service times / open counters), its inputs read from the database, once per service and
+read session. The screens show the predictor's waits now (server/services/waits/); this
+stays for the benchmark's "today's rule" (bench/eta.py) and a reprinted paper ticket
+(server/services/printing/content.py), and `open_counter_count` for the managers' hall."""
 
 from __future__ import annotations
 

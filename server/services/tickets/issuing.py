@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import date, time
+from types import SimpleNamespace
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
@@ -22,14 +23,12 @@ from server.adapters.db.models import (
     TicketSequence,
 )
 from server.domain.errors import NotFound, ServiceUnavailable, Unauthorized
-from server.domain.estimate import estimate_wait_minutes
 from server.domain.issuing import IssuingHours, NotIssuing, issuing_hours, not_issuing
 from server.domain.numbering import NumberFormat, local_day
 from server.domain.roles import CounterState
 from server.domain.tickets import Channel, Priority, TicketStatus
-from server.services import statistics
+from server.services import statistics, waits
 from server.services.changes import Change
-from server.services.tickets.estimates import recent_service_seconds
 from server.services.tickets.records import IssuedTicket, hall_view
 from server.services.unit_of_work import UnitOfWork
 
@@ -120,28 +119,30 @@ def issue_ticket(
         )
         # Counted after numbering: an earlier ticket of the service is committed by now
         # (it held the number's lock until its commit), so none is missed.
-        ahead, open_counters = connection.execute(
+        ahead, _open_counters = connection.execute(
             _AHEAD_AND_OPEN_COUNTERS[priority is not None], {"service_id": service_id}
         ).one()
-        ticket = Ticket(
-            site_id=site_id,
-            service_id=service_id,
-            day=day,
-            sequence=sequence,
-            number=number_format.display(sequence),
-            priority=priority,
-            channel=channel,
-            status=TicketStatus.WAITING,
-            token=secrets.token_urlsafe(16),
-            queued_at=now,
-            issued_at=now,
-            device_id=device_id,
-            recall_count=0,
-        )
-        # Plain INSERTs: the ORM's unit of work costs more than the SQL for two rows.
-        ticket.id = connection.execute(
-            _INSERT_TICKET, _columns(ticket, _TICKET_COLUMNS)
-        ).scalar_one()
+        row = _NO_TICKET | {
+            "site_id": site_id,
+            "service_id": service_id,
+            "day": day,
+            "sequence": sequence,
+            "number": number_format.display(sequence),
+            "priority": priority,
+            "channel": channel,
+            "status": TicketStatus.WAITING,
+            "token": secrets.token_urlsafe(16),
+            "queued_at": now,
+            "issued_at": now,
+            "device_id": device_id,
+            "recall_count": 0,
+        }
+        # Plain INSERTs: the ORM's unit of work costs more than the SQL for two rows, and
+        # even building a Ticket instance (its instrumented attributes, ~0.2 ms) costs more
+        # than storing it. What reads the new ticket below (the statistics, the hall's
+        # view) reads only its columns, all of them in this record.
+        ticket_id = connection.execute(_INSERT_TICKET, row).scalar_one()
+        ticket = cast(Ticket, SimpleNamespace(id=ticket_id, **row))
         statistics.ticket_issued(uow.session, uow.dialect, ticket, zone)
         connection.execute(
             _INSERT_EVENT,
@@ -156,10 +157,14 @@ def issue_ticket(
                 "detail": {"priority": priority, "channel": channel},
             },
         )
-        estimate = 0
-        if ahead:
-            recent = recent_service_seconds(uow.session, service_id)
-            estimate = estimate_wait_minutes(ahead, open_counters, recent, place.expected_minutes)
+        # The wait told (screen, paper) is stored with the ticket, to be graded later.
+        wait = waits.issued_wait(
+            uow.session, site_id, ticket.id, service_id, priority is not None, now
+        )
+        connection.execute(
+            waits.INSERT_QUOTE,
+            waits.quote_row(ticket.id, site_id, service_id, waits.QUOTE_ISSUED, now, ahead, wait),
+        )
         issued = IssuedTicket(
             ticket_id=ticket.id,
             number=ticket.number,
@@ -170,7 +175,8 @@ def issue_ticket(
             priority=priority,
             issued_at=now,
             people_ahead=ahead,
-            estimated_wait_minutes=estimate,
+            estimated_wait_minutes=wait.median,
+            wait=waits.wait_json(wait),
         )
         uow.record(
             Change(
@@ -271,11 +277,11 @@ def _ahead_statement(priority_only: bool) -> Any:
     return select(waiting.scalar_subquery(), open_counters.scalar_subquery())
 
 
-def _columns(row: Any, names: tuple[str, ...]) -> dict[str, Any]:
-    return {name: getattr(row, name) for name in names}
-
-
-_TICKET_COLUMNS = tuple(column.name for column in Ticket.__table__.columns if column.name != "id")
+# Every column of a new ticket, None unless issuing sets it (as an unset attribute of a
+# Ticket instance would be).
+_NO_TICKET: dict[str, Any] = {
+    column.name: None for column in Ticket.__table__.columns if column.name != "id"
+}
 # Built once, so that SQLAlchemy compiles each once (index: with the kiosk's check; a
 # priority ticket).
 _PLACE = (_place_statement(False), _place_statement(True))

@@ -32,7 +32,9 @@ class IssuedTicket:
     priority: Priority | None
     issued_at: datetime
     people_ahead: int
-    estimated_wait_minutes: int
+    estimated_wait_minutes: int  # the median of `wait`
+    # The wait told at issue, as server.services.waits.wait_json shapes it.
+    wait: dict[str, Any]
 
 
 @dataclass(frozen=True)
