@@ -13,8 +13,9 @@ on the demo centre's 6 counters with their shared services, a peak day of ~1,200
    tickets (`server.domain.prediction.learn`), as a read model would from the table, and
    from a log of the clerks' pauses over those days, drawn as the replay's clerks pause
    (the database keeps no such log);
-2. each graded day (`--days` of them, seeds 101, 102, ...: days the predictor has never
-   seen) is replayed on a fresh copy of that file through the real use cases
+2. each graded day (`--days` of them, seeds `--seed`, +1, ...: 101, 102, ... by default;
+   days the predictor has never seen) is replayed on a fresh copy of that file through
+   the real use cases
    (server.services.tickets and .counters) with a simulated clock: clerks open their
    counters at 07:28, call the next citizen when free (`call_next`), recall, start,
    finish, mark no-shows and transfer as each citizen's drawn truth says, break for lunch
@@ -23,10 +24,16 @@ on the demo centre's 6 counters with their shared services, a peak day of ~1,200
    (07:30-11:30, 13:30-17:00) and some give up from the phone;
 3. just before each number is issued, three predictors quote the wait for it:
    the new predictor (`predict` on a snapshot of the hall: the median and its P10-P90
-   range), today's rule (`estimate_wait_minutes`, as `issue_ticket` returns it) and an
+   range), today's rule (`estimate_wait_minutes` with the inputs `issue_ticket` gave it
+   before the predictor was wired in: computed here, see `rule_minutes`) and an
    M/M/c (Erlang C) mean wait for the service (arrivals of the last hour, the rule's
    service times, the open counters serving it);
 4. each quote is graded against the real wait (number taken to first call).
+
+`--seed` and `--learn-seed` choose other graded days and another history: tune on some,
+check on others. Besides its errors, the new predictor's report gives the MAE it expected
+of itself (the mean distance from each quote to its own runs' call times): when the real
+MAE is no larger, what is left is the spread of the day, not the model's error.
 
 `--every N` quotes and grades every Nth citizen only (the others just take a number);
 `--quick` does so for the peak with N = 3.
@@ -50,7 +57,7 @@ import sys
 import time as clock
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -77,8 +84,6 @@ from server.adapters.db.models import (
 from server.domain.errors import QueueEmpty
 from server.domain.estimate import average_service_seconds, estimate_wait_minutes
 from server.domain.prediction import (
-    AtCounter,
-    CounterNow,
     Flag,
     Forecast,
     Habits,
@@ -88,13 +93,13 @@ from server.domain.prediction import (
     PastTicket,
     Quote,
     learn,
-    predict,
 )
-from server.domain.roles import CounterState
-from server.domain.selection import Candidate, people_ahead
-from server.domain.tickets import TicketStatus
+from server.domain.prediction.forecast import play
+from server.domain.selection import people_ahead
+from server.domain.tickets import Priority, TicketStatus
 from server.services import counters as counter_cases
 from server.services import tickets as ticket_cases
+from server.services import waits
 from server.services.unit_of_work import UnitOfWork
 
 ZONE = ZoneInfo(history.TIMEZONE)
@@ -153,9 +158,12 @@ class Template:
     habits: Habits
     history_tickets: int
     fill_seconds: float
+    learn_seed: int = LEARN_SEED
 
 
-def build_template(profile: Profile, folder: Path, history_days: int) -> Template:
+def build_template(
+    profile: Profile, folder: Path, history_days: int, learn_seed: int = LEARN_SEED
+) -> Template:
     """Fill a fresh file with history (bench.history.fill), lay out the counters the
     profile uses (the others stay closed), and learn the site's habits from its tickets."""
     path = folder / f"{profile.name}-template.db"
@@ -168,7 +176,7 @@ def build_template(profile: Profile, folder: Path, history_days: int) -> Templat
         sites=1,
         days=history_days,
         per_day=profile.citizens,
-        seed=LEARN_SEED,
+        seed=learn_seed,
         end=DAY - timedelta(days=1),
     )
     fill_seconds = clock.perf_counter() - started
@@ -207,49 +215,24 @@ def build_template(profile: Profile, folder: Path, history_days: int) -> Templat
             for s in session.scalars(select(Service).where(Service.site_id == site_id))
         }
         past = past_tickets(session, site_id)
-        habits = learn(past, expected, ZONE, past_pauses(past))
+        habits = learn(past, expected, ZONE, past_pauses(past, learn_seed))
     with db.engine.connect() as connection:
         connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     db.dispose()
-    return Template(path, site_id, services, layout, habits, made.tickets, fill_seconds)
+    return Template(path, site_id, services, layout, habits, made.tickets, fill_seconds, learn_seed)
 
 
 def past_tickets(session: Session, site_id: int) -> list[PastTicket]:
-    """The site's tickets before the graded day, as the learner reads them."""
-    rows = session.execute(
-        select(
-            Ticket.service_id,
-            Ticket.priority,
-            Ticket.issued_at,
-            Ticket.status,
-            Ticket.transferred_from_id,
-            Ticket.counter_id,
-            Ticket.first_called_at,
-            Ticket.started_at,
-            Ticket.ended_at,
-        ).where(Ticket.site_id == site_id, Ticket.day < DAY)
-    )
-    return [
-        PastTicket(
-            service_id=r.service_id,
-            is_priority=r.priority is not None,
-            issued_at=r.issued_at,
-            status=TicketStatus(r.status),
-            transferred_in=r.transferred_from_id is not None,
-            counter_id=r.counter_id,
-            first_called_at=r.first_called_at,
-            started_at=r.started_at,
-            ended_at=r.ended_at,
-        )
-        for r in rows
-    ]
+    """The site's tickets before the graded day, as the learner reads them (the server's
+    read model: server.services.waits)."""
+    return waits.past_tickets(session, site_id, date.min, until=DAY)
 
 
-def past_pauses(past: list[PastTicket]) -> list[PastPause]:
+def past_pauses(past: list[PastTicket], learn_seed: int = LEARN_SEED) -> list[PastPause]:
     """The clerks' pauses over the history's days, drawn as the replay's clerks take them
     (the database keeps no log of counter states, and bench.history draws no pauses): one
     day of pauses for each counter that served someone that day."""
-    rng = random.Random(f"eta-pauses:{LEARN_SEED}")
+    rng = random.Random(f"eta-pauses:{learn_seed}")
     worked = sorted(
         {(t.counter_id, t.issued_at.astimezone(ZONE).date()) for t in past if t.counter_id},
         key=lambda pair: (pair[1], pair[0]),
@@ -267,66 +250,35 @@ def past_pauses(past: list[PastTicket]) -> list[PastPause]:
 
 
 def hall_now(session: Session, site_id: int, now: datetime) -> Hall:
-    """A snapshot of the site for the predictor: today's waiting tickets, each counter
-    with its state, services, streak and current ticket, the site's hours."""
+    """A snapshot of the site for the predictor, as the server reads it
+    (server.services.waits.read_hall), with the replay's lunch break."""
     site = session.get(Site, site_id)
     assert site is not None
-    waiting = [
-        Candidate(r.id, r.service_id, r.priority is not None, r.queued_at)
-        for r in session.execute(
-            select(Ticket.id, Ticket.service_id, Ticket.priority, Ticket.queued_at).where(
-                Ticket.site_id == site_id,
-                Ticket.status == TicketStatus.WAITING,
-                Ticket.day == DAY,
-            )
-        )
-    ]
-    current = {
-        t.counter_id: AtCounter(t.service_id, t.first_called_at or t.called_at, t.started_at)
-        for t in session.scalars(
-            select(Ticket).where(
-                Ticket.site_id == site_id,
-                Ticket.status.in_([TicketStatus.CALLED, TicketStatus.SERVING]),
-            )
-        )
-        if t.called_at is not None
-    }
-    counters = [
-        CounterNow(
-            counter_id=c.id,
-            state=CounterState(c.state),
-            service_rank=c.service_rank,
-            priority_streak=c.priority_streak,
-            current=current.get(c.id),
-            state_since=c.state_changed_at,
-        )
-        for c in session.scalars(
-            select(Counter)
-            .where(Counter.site_id == site_id)
-            .options(selectinload(Counter.service_links))
-        )
-    ]
-    services = session.scalars(
-        select(Service).where(Service.site_id == site_id, Service.active.is_(True))
-    ).all()
-    issued_today = session.scalar(
-        select(func.count(Ticket.id)).where(
-            Ticket.site_id == site_id, Ticket.day == DAY, Ticket.transferred_from_id.is_(None)
-        )
-    )
-    return Hall(
-        now=now,
-        hours=Hours(site.opens_at, site.closes_at, ZONE, *LUNCH),
-        max_priority_streak=site.max_priority_streak,
-        waiting=waiting,
-        counters=counters,
-        quoted_services=[s.id for s in services],
-        expected_minutes={s.id: s.expected_minutes for s in services},
-        issued_today=issued_today or 0,
-    )
+    hall = waits.read_hall(session, site, now)
+    return replace(hall, hours=Hours(site.opens_at, site.closes_at, ZONE, *LUNCH))
 
 
-# -- the M/M/c figure ------------------------------------------------------------------------
+# -- today's rule and the M/M/c figure -----------------------------------------------------
+
+
+def rule_minutes(
+    session: Session, hall: Hall, service: Service, priority: Priority | None
+) -> float:
+    """Today's rule for a ticket issued now (server.domain.estimate, as `issue_ticket` of
+    commit bb96666 computed it just before the ticket's insert): the service's waiting
+    tickets (priority ones only, for a priority ticket) x the mean of its last 20 service
+    times / its open counters; 0 with nobody ahead. Computed here rather than read from
+    `issue_ticket`, whose figure becomes the new predictor's once that is wired in."""
+    ahead = sum(
+        1
+        for t in hall.waiting
+        if t.service_id == service.id and (t.is_priority or priority is None)
+    )
+    if not ahead:
+        return 0.0
+    open_counters = ticket_cases.open_counter_count(session, service.id)
+    recent = ticket_cases.recent_service_seconds(session, service.id)
+    return float(estimate_wait_minutes(ahead, open_counters, recent, service.expected_minutes))
 
 
 def erlang_c_wait(arrivals_per_second: float, service_seconds: float, servers: int) -> float:
@@ -388,6 +340,7 @@ class Issued:
     mmc: float
     waiting: int  # tickets waiting at the site then
     cpu_ms: float  # the forecast's CPU time
+    own_error: float = math.nan  # the mean distance of the runs' call times to the quote
 
 
 @dataclass
@@ -506,13 +459,18 @@ class Replay:
         with self.db.reading() as session:
             hall = hall_now(session, self.site_id, moment)
             started = clock.thread_time()
-            forecast = predict(hall, self.template.habits, runs=self.runs)
+            forecast, minutes = play(hall, self.template.habits, runs=self.runs)
             cpu_ms = (clock.thread_time() - started) * 1000
             self.result.predict_ms.append((cpu_ms, len(hall.waiting)))
             mmc = mmc_minutes(session, self.site_id, self.services[service_id], moment)
+            rule = rule_minutes(session, hall, self.services[service_id], citizen.priority)
             if self.phone_every and citizen.order % (self.phone_every * self.every) == 0:
                 self._phone(session, hall, forecast, now)
         quotes = forecast.priority_services if citizen.priority else forecast.services
+        runs = minutes[("priority" if citizen.priority else "normal", service_id)]
+        to_closing = (seconds_of(CLOSES) - now) / 60
+        quoted = point(quotes[service_id], to_closing)
+        own_error = sum(abs(min(m, to_closing) - quoted) for m in runs) / len(runs)
         issued = ticket_cases.issue_ticket(self.uow, self.site_id, service_id, citizen.priority)
         self._issued(citizen, issued.ticket_id, issued.token, now)
         self.result.issued.append(
@@ -521,10 +479,11 @@ class Replay:
                 issued.ticket_id,
                 now,
                 quotes[service_id],
-                float(issued.estimated_wait_minutes),
+                rule,
                 mmc,
                 len(hall.waiting),
                 cpu_ms,
+                own_error,
             )
         )
 
@@ -751,6 +710,7 @@ def grade(results: list[DayResult]) -> dict[str, Any]:
     phone_new, phone_rule = Graded(), Graded()
     long_new, long_rule = Graded(), Graded()  # phone: 30-60 minutes still to wait
     flags: dict[str, int] = defaultdict(int)
+    own: list[float] = []  # the error each quote expected of itself (its runs' spread)
     closing = seconds_of(CLOSES)
     for result in results:
         for issue in result.issued:
@@ -769,6 +729,7 @@ def grade(results: list[DayResult]) -> dict[str, Any]:
             to_closing = (closing - issue.issued) / 60
             quote = issue.quote
             new.add(point(quote, to_closing), real, min(quote.p10, to_closing), quote.p90)
+            own.append(issue.own_error)
             rule.add(issue.rule, real)
             mmc.add(min(issue.mmc, to_closing), real)
         for seen in result.phone:
@@ -795,6 +756,7 @@ def grade(results: list[DayResult]) -> dict[str, Any]:
         ],
         "long": (long_new, long_rule),
         "flags": dict(flags),
+        "own": (sum(own) / len(own) if own else math.nan, len(own)),
         "goals": goals(new, rule),
     }
 
@@ -833,13 +795,20 @@ def report(
     citizens_count = sum(len(r.issued) for r in results)
     print(f"### {profile.title}\n")
     print(
-        f"History: {template.history_tickets:,} tickets (bench.history.fill, seed {LEARN_SEED},"
-        f" filled in {template.fill_seconds:.0f} s). Graded days: seeds"
+        f"History: {template.history_tickets:,} tickets (bench.history.fill,"
+        f" seed {template.learn_seed}, filled in {template.fill_seconds:.0f} s). Graded days: seeds"
         f" {', '.join(map(str, seeds))}, {citizens_count:,} citizens, replayed in"
         f" {sum(r.replay_seconds for r in results):.0f} s. Runs per forecast: {runs}.\n"
     )
     print(md_table(HEADERS, graded["issue"]))
     print()
+    own, count = graded["own"]
+    if count:
+        print(
+            f"The MAE the new predictor expected of itself (mean distance from its quote to the"
+            f" call times of its own runs, capped at closing, over the same {count:,} citizens):"
+            f" {own:.2f} min.\n"
+        )
     timings = [ms for r in results for ms, _ in r.predict_ms]
     busiest = max((w for r in results for _, w in r.predict_ms), default=0)
     at_busiest = [ms for r in results for ms, w in r.predict_ms if w >= 0.8 * busiest]
@@ -898,6 +867,7 @@ def dump(path: Path, profile: Profile, results: list[DayResult], append: bool) -
                     "real",
                     "status",
                     "cpu_ms",
+                    "own_error",
                 ]
             )
         for day, result in enumerate(results):
@@ -921,6 +891,7 @@ def dump(path: Path, profile: Profile, results: list[DayResult], append: bool) -
                         "" if called is None else f"{(called - issue.issued) / 60:.1f}",
                         result.statuses.get(issue.ticket_id, ""),
                         f"{issue.cpu_ms:.1f}",
+                        f"{issue.own_error:.2f}",
                     ]
                 )
 
@@ -934,6 +905,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--peak-days", type=int, default=1, help="Graded days of the peak profile.")
     parser.add_argument("--history-days", type=int, default=28, help="Calendar days learned from.")
     parser.add_argument("--runs", type=int, default=0, help="Runs per forecast (0: RUNS).")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=GRADE_SEEDS,
+        help="Seed of the first graded day (then +1, +2...).",
+    )
+    parser.add_argument(
+        "--learn-seed", type=int, default=LEARN_SEED, help="Seed of the history learned from."
+    )
     parser.add_argument(
         "--phone-every", type=int, default=5, help="Grade phone quotes every Nth issue (0: never)."
     )
@@ -968,9 +948,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for name in names:
             profile = PROFILES[name]
             log(f"{name}: filling {args.history_days} days of history")
-            template = build_template(profile, folder, args.history_days)
+            template = build_template(profile, folder, args.history_days, args.learn_seed)
             count = args.peak_days if name == "peak" else args.days
-            seeds = [GRADE_SEEDS + i for i in range(count)]
+            seeds = [args.seed + i for i in range(count)]
             results = []
             for seed in seeds:
                 day = citizens(profile, seed)

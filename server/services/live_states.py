@@ -5,8 +5,13 @@ read session, and pushes them into the screens' rooms, where they are applied as
 no screen asks the server again. Each state is exactly its screen's snapshot (the read
 models of snapshots.py), labelled with the site's `seq` read before anything else, so that
 its data is at least as new as its label, as with a snapshot fetched over HTTP. The phones'
-queue of one service is new here: every waiting ticket's people ahead and estimated wait,
-computed in one pass, whatever the length of the queue.
+queue of one service is new here: every waiting ticket's people ahead and wait, computed
+in one pass, whatever the length of the queue.
+
+The site's wait forecast (server/services/waits/) is computed here, once per batch:
+every view of the batch reads the same one (pinned to the session), and this worker keeps
+it for the snapshots fetched until the next change. The quotes whose promise moved are
+stored then too (waits.record_moved_quotes).
 """
 
 from __future__ import annotations
@@ -18,22 +23,26 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
-from server.adapters.db.models import Service, Site, Ticket
+from server.adapters.db.models import Counter, Service, Site, Ticket
 from server.domain.announce import announcement_clips
 from server.domain.selection import Candidate, queue_key
 from server.domain.tickets import TicketStatus
-from server.services import snapshots
-from server.services.access import get_site
+from server.services import snapshots, waits
+from server.services.access import forget_active_tickets, get_site, hold_active_tickets
 from server.services.admin.common import CONFIG_CHANGED
 from server.services.changes import Change
-from server.services.tickets import SHARED_ESTIMATES, wait_estimator
 
 log = logging.getLogger(__name__)
 
 State = dict[str, Any]
 T = TypeVar("T")
+
+# A ticket issued in this batch and changed by nothing else in it gets no phone view: its
+# page cannot have joined its room yet (its token was only just given out), and a page
+# fetches its snapshot when it connects.
+ISSUED = "ticket_issued"
 
 
 @dataclass
@@ -70,10 +79,11 @@ def _clips(number: str, counter_number: int) -> list[str]:
         return []
 
 
-def service_queue(session: Session, service: Service, seq: int) -> State:
+def service_queue(session: Session, service: Service, seq: int, now: datetime) -> State:
     """Every waiting ticket of a service, by its number (public: the board shows it), as
-    [people ahead, estimated wait in minutes]: the same figures as each ticket's phone
-    snapshot, from one read of the queue and one of the estimate's inputs."""
+    [people ahead, median, low, high] (minutes; high None: perhaps not before closing):
+    the same figures as each ticket's phone snapshot, from one read of the queue and the
+    site's forecast; and the wait of a ticket issued now, as on the kiosk."""
     rows = session.execute(
         select(Ticket.id, Ticket.number, Ticket.priority, Ticket.queued_at).where(
             Ticket.service_id == service.id, Ticket.status == TicketStatus.WAITING
@@ -87,12 +97,21 @@ def service_queue(session: Session, service: Service, seq: int) -> State:
             Candidate(row.id, service.id, row.priority is not None, row.queued_at)
         ),
     )
-    estimate = wait_estimator(session, service)
+    site = service.site
+    forecast = waits.site_forecast(session, site, seq, now)
+    normal, priority = waits.service_waits(forecast, site, service.id, now)
+    tickets = {}
+    for ahead, row in enumerate(ordered):
+        wait = waits.ticket_wait(forecast, site, row.id, service.id, row.priority is not None, now)
+        tickets[row.number] = [ahead, wait.median, wait.low, wait.high]
     return {
         "seq": seq,
         "site_id": service.site_id,
         "service_id": service.id,
-        "tickets": {row.number: [ahead, estimate(ahead)] for ahead, row in enumerate(ordered)},
+        "estimated_wait_minutes": normal.median,
+        "wait": waits.wait_json(normal),
+        "priority_wait": waits.wait_json(priority),
+        "tickets": tickets,
     }
 
 
@@ -107,16 +126,27 @@ def site_states(
     centre's clock, `now`): the board's, the kiosks' and the hall's always; those of the
     counters and queues of the services the changes name, and of the counters they name;
     every counter's and queue after an administrator's change, or one that names neither
-    (a notice, a printer); the phone view of every ticket they concern. `pause` is called between
-    two reads: the publisher lets the requests waiting for the process go on there.
+    (a notice, a printer); the phone view of every ticket they concern, but for one they
+    only issued (`ISSUED`). `pause` is called between two reads: the publisher lets the
+    requests waiting for the process go on there.
 
-    The views are read in one session, where each service's estimate inputs are read once
-    for all of them (tickets.wait_estimator)."""
-    session.info[SHARED_ESTIMATES] = {}
+    The views are read in one session, all with the site's forecast at `seq`, computed
+    once here (unless this worker has it already), and the counters' current tickets
+    read once for all of them; then the quotes that moved are stored."""
+    waits.pin(session)
     seq = session.scalar(select(Site.event_seq).where(Site.id == site_id)) or 0
-    site = get_site(session, site_id)
+    # The site with every counter's services, in two queries, not one per counter: which
+    # counters a change concerns, and each counter's view, read them.
+    site = session.scalars(
+        select(Site)
+        .where(Site.id == site_id)
+        .options(selectinload(Site.counters).selectinload(Counter.service_links))
+    ).first() or get_site(session, site_id)
     services, counter_ids = _concerned(site, changes)
-    tokens = dict.fromkeys(token for change in changes for token in change.tokens)
+    tokens = dict.fromkeys(
+        token for change in changes if change.kind != ISSUED for token in change.tokens
+    )
+    hold_active_tickets(session, site_id)
 
     def read(what: str, state: Callable[..., T], *args: Any) -> T | None:
         pause()
@@ -124,10 +154,13 @@ def site_states(
             return state(session, *args)
         except Exception:  # that screen resyncs by itself; the others still get theirs
             log.exception("could not read the %s state of site %s", what, site_id)
+            # A new transaction may see newer rows: the held tickets would be older.
+            forget_active_tickets(session)
             session.rollback()
             return None
 
     states = SiteStates(site_id, seq)
+    read("forecast", _forecast_and_moved_quotes, site, seq, now)
     states.board = read("board", board_state, site_id, now)
     states.kiosk = read("kiosk", snapshots.kiosk, site_id, now)
     states.manager = read("hall", snapshots.manager, site_id, now)
@@ -136,13 +169,14 @@ def site_states(
         if counter is not None:
             states.counters[counter_id] = counter
     for service in services:
-        queue = read("queue", service_queue, service, seq)
+        queue = read("queue", service_queue, service, seq, now)
         if queue is not None:
             states.queues[service.id] = queue
     for token in tokens:
-        view = read("ticket", snapshots.ticket, token)
+        view = read("ticket", snapshots.ticket, token, now)
         if view is not None:
             states.tickets[token] = view
+    forget_active_tickets(session)
     # Each read model read `seq` again; the first reading is the one all the data is at
     # least as new as (one session: later reads may reuse rows loaded since).
     for state in (
@@ -155,6 +189,13 @@ def site_states(
         if state is not None:
             state["seq"] = seq
     return states
+
+
+def _forecast_and_moved_quotes(session: Session, site: Site, seq: int, now: datetime) -> int:
+    """The site's forecast at `seq` (pinned for the batch's views), and the moved quotes
+    stored (how many)."""
+    forecast = waits.site_forecast(session, site, seq, now, waits.HABITS_MAX_AGE)
+    return waits.record_moved_quotes(session, site, seq, forecast)
 
 
 def _concerned(site: Site, changes: Sequence[Change]) -> tuple[list[Service], list[int]]:

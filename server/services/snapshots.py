@@ -3,11 +3,16 @@
 A client fetches its snapshot when it connects, reconnects or sees a gap in the event
 sequence. The site's sequence number is read first, so the data is at least as new as the
 `seq` it is labelled with: a client that then ignores events up to `seq` misses nothing.
+
+Over 400 lines on purpose: it is one read model per screen (board, kiosk, phone, counter,
+manager) beside the small helpers they all share (the seq read first, a site's and a
+service's shape, the queues with their waits), and a split would only send each screen
+back here for them.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -27,12 +32,11 @@ from server.domain.issuing import not_issuing
 from server.domain.numbering import local_day
 from server.domain.selection import calling_order, people_ahead
 from server.domain.tickets import PRIORITY_LABELS, Action, Priority, TicketStatus
-from server.services import printing, reception
+from server.services import printing, reception, waits
 from server.services.access import active_ticket, get_site, open_ticket_by_token, site_zone
 from server.services.counters import public_counter
 from server.services.tickets import (
     candidate,
-    estimate_for,
     open_counter_count,
     public_ticket,
     service_issuing_hours,
@@ -82,19 +86,27 @@ def _waiting_by_service(session: Session, site_id: int) -> dict[int, int]:
     return {service_id: count for service_id, count in rows}
 
 
-def _services_with_queue(session: Session, site: Site, active_only: bool) -> list[dict[str, Any]]:
+def _services_with_queue(
+    session: Session, site: Site, active_only: bool, seq: int, now: datetime
+) -> list[dict[str, Any]]:
+    """Each service with its queue and the wait of a normal (`wait`) and a priority
+    (`priority_wait`) ticket issued now, from the site's forecast at `seq`
+    (server/services/waits/); `estimated_wait_minutes` is the normal one's median."""
     waiting = _waiting_by_service(session, site.id)
+    forecast = waits.site_forecast(session, site, seq, now)
     result = []
     for service in site.services:
         if active_only and not service.active:
             continue
-        count = waiting.get(service.id, 0)
+        normal, priority = waits.service_waits(forecast, site, service.id, now)
         result.append(
             {
                 **_service_info(service),
                 "active": service.active,
-                "waiting": count,
-                "estimated_wait_minutes": estimate_for(session, service, count),
+                "waiting": waiting.get(service.id, 0),
+                "estimated_wait_minutes": normal.median,
+                "wait": waits.wait_json(normal),
+                "priority_wait": waits.wait_json(priority),
             }
         )
     return result
@@ -151,7 +163,7 @@ def board(session: Session, site_id: int, now: datetime) -> dict[str, Any]:
             }
             for event, ticket, counter in calls
         ],
-        "services": _services_with_queue(session, site, active_only=True),
+        "services": _services_with_queue(session, site, True, seq, now),
     }
 
 
@@ -175,7 +187,7 @@ def kiosk(session: Session, site_id: int, now: datetime) -> dict[str, Any]:
             )
         ).all()
     )
-    services = _services_with_queue(session, site, active_only=True)
+    services = _services_with_queue(session, site, True, seq, now)
     by_id = {s.id: s for s in site.services}
     boundaries = {site.opens_at, site.closes_at}
     for entry in services:
@@ -207,14 +219,16 @@ def kiosk(session: Session, site_id: int, now: datetime) -> dict[str, Any]:
     }
 
 
-def ticket(session: Session, token: str) -> dict[str, Any]:
-    """The citizen's phone page: their ticket, its position and estimated wait."""
+def ticket(session: Session, token: str, now: datetime | None = None) -> dict[str, Any]:
+    """The citizen's phone page: their ticket, its position and its wait (by the centre's
+    clock, `now`): its own quote of the site's forecast, less the minutes since."""
+    now = now or datetime.now(UTC)
     current = open_ticket_by_token(session, token)
     seq = _seq(session, current.site_id)
     session.refresh(current)  # read again after seq (PostgreSQL reads each statement afresh)
     site = get_site(session, current.site_id)
     ahead = 0
-    estimate = 0
+    wait = waits.NO_WAIT
     if current.status == TicketStatus.WAITING:
         waiting = session.scalars(
             select(Ticket).where(
@@ -222,7 +236,10 @@ def ticket(session: Session, token: str) -> dict[str, Any]:
             )
         ).all()
         ahead = people_ahead(candidate(current), (candidate(t) for t in waiting))
-        estimate = estimate_for(session, current.service, ahead)
+        forecast = waits.site_forecast(session, site, seq, now)
+        wait = waits.ticket_wait(
+            forecast, site, current.id, current.service_id, current.priority is not None, now
+        )
     counter_number = current.counter.number if current.counter is not None else None
     source = (
         session.get(Ticket, current.transferred_from_id) if current.transferred_from_id else None
@@ -234,7 +251,8 @@ def ticket(session: Session, token: str) -> dict[str, Any]:
             **public_ticket(current, counter_number),
             "issued_at": iso(current.queued_at),
             "people_ahead": ahead,
-            "estimated_wait_minutes": estimate,
+            "estimated_wait_minutes": wait.median,
+            "wait": waits.wait_json(wait),
             # A transfer keeps the number: the page says to which service it moved from where.
             "transferred_from": None
             if source is None
@@ -353,7 +371,7 @@ def manager(session: Session, site_id: int, now: datetime) -> dict[str, Any]:
         .order_by(Ticket.queued_at)
     ):
         waiting.setdefault(service_id, []).append(iso(queued_at))
-    services = _services_with_queue(session, site, active_only=False)
+    services = _services_with_queue(session, site, False, seq, now)
     targets = {s.id: s.target_minutes for s in site.services}
     for service in services:
         since = waiting.get(service["id"], [])

@@ -5,6 +5,7 @@
 // finished, absent or transferred, and a call whose ticket is no longer called by the time
 // its turn to be spoken comes is not spoken at all.
 import { connectLive, trouble, el, fetchJson, formatTime, inLanguage, locale, t } from "./live.js";
+import { sayWait, waitKind, waitOf } from "./waits.js";
 
 const root = document.getElementById("board");
 const token = root.dataset.device || localStorage.getItem("xephang.board.device") || "";
@@ -257,10 +258,22 @@ function render(snapshot) {
     ),
   );
   hear(snapshot.recent_calls);
+  // Each service's count and the wait of a number taken now (static/js/waits.js's words).
   $("waiting").replaceChildren(
-    ...snapshot.services.map((s) =>
-      el("li", { "data-service": s.id }, el("span", {}, inLanguage(s, "name")), el("strong", { class: "count" }, s.waiting)),
-    ),
+    ...snapshot.services.map((s) => {
+      const wait = waitOf(s);
+      return el(
+        "li",
+        { "data-service": s.id },
+        el(
+          "span",
+          { class: "service-wait" },
+          el("span", { class: "name" }, inLanguage(s, "name")),
+          el("span", { class: `wait-line wait-${waitKind(wait, s.waiting) || "unknown"}` }, sayWait(wait, s.waiting)),
+        ),
+        el("strong", { class: "count" }, s.waiting),
+      );
+    }),
   );
   showNotice(snapshot.site.notice || "");
   fit();

@@ -2,6 +2,7 @@
 // issued; when the server cannot be reached it says so and keeps retrying. A citizen may
 // switch it to English; once they are done (or walk away) it comes back to Vietnamese.
 import { connectLive, trouble, failure, el, fetchJson, lang, t, inLanguage } from "./live.js";
+import { sayWait, sayWarning, waitOf } from "./waits.js";
 
 const root = document.getElementById("kiosk");
 const token = root.dataset.device || localStorage.getItem("xephang.kiosk.device") || "";
@@ -26,11 +27,12 @@ let idleTimer = null;
 let shownJob = null; // the print job of the ticket on screen, if it is being printed
 let online = false;
 let issuing = false;
+let timeZone = "Asia/Ho_Chi_Minh";
 
 const $ = (id) => document.getElementById(id);
 
 function show(step) {
-  for (const id of ["step-service", "step-priority", "step-result"]) $(id).hidden = id !== step;
+  for (const id of ["step-service", "step-priority", "step-warning", "step-result"]) $(id).hidden = id !== step;
 }
 
 function message(text) {
@@ -46,6 +48,7 @@ function setOnline(value, refused = false) {
   for (const button of document.querySelectorAll("#services button, #priorities button, #no-priority")) {
     button.disabled = !value || issuing || button.classList.contains("unavailable");
   }
+  $("take-anyway").disabled = !value || issuing;
 }
 
 // Why a service gives no number now, said on its button (the server refuses it anyway).
@@ -97,6 +100,7 @@ function serviceButton(service) {
     { type: "button", class: "service", "data-service-id": id, onclick: () => choose(currentService(id)) },
     el("img", { src: `/static/pictograms/${service.pictogram || "default"}.svg`, alt: "", class: "pictogram" }),
     el("span", { class: "name" }, inLanguage(service, "name")),
+    el("span", { class: "wait-warning", hidden: true }),
     el("span", { class: "meta" }),
   );
 }
@@ -110,13 +114,19 @@ function updateButton(button, service) {
   button.classList.toggle("unavailable", Boolean(why));
   const line = button.lastElementChild;
   const kind = why ? "not-issuing" : "meta";
-  const text = why || t("waiting", { waiting: service.waiting, minutes: service.estimated_wait_minutes });
+  const wait = waitOf(service);
+  const text = why || t("waiting", { waiting: service.waiting, wait: sayWait(wait, service.waiting) });
   if (line.className !== kind) line.className = kind;
   if (line.textContent !== text) line.textContent = text;
+  const warning = button.querySelector(".wait-warning");
+  const late = why ? "" : sayWarning(wait, new Date(), timeZone);
+  if (warning.textContent !== late) warning.textContent = late;
+  warning.hidden = !late;
 }
 
 function renderServices(snapshot) {
   latest = snapshot;
+  timeZone = snapshot.site.timezone || timeZone;
   $("site-name").textContent = snapshot.site.name;
   const shape = servicesShape(snapshot);
   if (shape !== builtFor && !pressed()) {
@@ -124,7 +134,7 @@ function renderServices(snapshot) {
     $("services").replaceChildren(...snapshot.services.map(serviceButton));
     $("priorities").replaceChildren(
       ...snapshot.priorities.map((p) =>
-        el("button", { type: "button", class: "big", "data-priority": p.code, onclick: () => issue(p.code) }, inLanguage(p, "name")),
+        el("button", { type: "button", class: "big", "data-priority": p.code, onclick: () => warnFirst(p.code) }, inLanguage(p, "name")),
       ),
     );
   }
@@ -167,6 +177,25 @@ function choose(service) {
   show("step-priority");
 }
 
+// A number that may not be called before lunch or closing is not given without a word:
+// the citizen reads the warning and chooses to take it anyway or to come back later.
+let pendingPriority = null;
+
+function warnFirst(priority) {
+  if (!chosenService || issuing) return;
+  const wait = waitOf(chosenService, Boolean(priority));
+  const warning = sayWarning(wait, new Date(), timeZone);
+  if (!warning) {
+    issue(priority);
+    return;
+  }
+  pendingPriority = priority;
+  $("warning-text").textContent = warning;
+  $("warning-service").textContent = inLanguage(chosenService, "name");
+  $("warning-wait").textContent = t("wait", { wait: sayWait(wait, chosenService.waiting) });
+  show("step-warning");
+}
+
 async function issue(priority) {
   if (!chosenService || issuing) return;
   message("");
@@ -201,7 +230,10 @@ function showResult(ticket, printing) {
   $("result-service").textContent = inLanguage(ticket, "service_name");
   $("result-priority").hidden = !ticket.priority;
   $("result-ahead").textContent = t("ahead", { n: ticket.people_ahead });
-  $("result-wait").textContent = t("wait", { minutes: ticket.estimated_wait_minutes });
+  const wait = waitOf(ticket);
+  $("result-wait").textContent = t("wait", { wait: sayWait(wait, ticket.people_ahead) });
+  $("result-warning").textContent = sayWarning(wait, new Date(), timeZone);
+  $("result-warning").hidden = !$("result-warning").textContent;
   $("result-qr").src = ticket.qr_url;
   shownJob = printing && printing.job_id;
   showPrinting(printing);
@@ -242,6 +274,7 @@ function reset() {
   clearTimeout(resetTimer);
   clearInterval(countdown);
   chosenService = null;
+  pendingPriority = null;
   shownJob = null;
   $("step-result").classList.remove("screen-ticket");
   $("print-trouble").hidden = true;
@@ -284,7 +317,7 @@ $("language").addEventListener("click", async (event) => {
 });
 
 function idle() {
-  const away = !$("step-priority").hidden || (lang !== "vi" && $("step-result").hidden);
+  const away = !$("step-priority").hidden || !$("step-warning").hidden || (lang !== "vi" && $("step-result").hidden);
   if (away) reset();
 }
 function touched() {
@@ -296,7 +329,9 @@ touched();
 
 $("back").addEventListener("click", reset);
 $("done").addEventListener("click", reset);
-$("no-priority").addEventListener("click", () => issue(null));
+$("no-priority").addEventListener("click", () => warnFirst(null));
+$("take-anyway").addEventListener("click", () => issue(pendingPriority));
+$("come-back").addEventListener("click", reset);
 
 window.xephangKiosk = { reset };
 

@@ -3,6 +3,7 @@
 // queues are read again every half minute and after each number: no live connection is
 // needed for that.
 import { el, failure, fetchJson, inLanguage, refusalText, t } from "./live.js";
+import { sayWait, sayWarning, waitOf } from "./waits.js";
 
 const root = document.getElementById("reception");
 const siteId = root.dataset.siteId;
@@ -11,6 +12,7 @@ const $ = (id) => document.getElementById(id);
 const REFRESH_SECONDS = 30;
 const PRINTER_KEY = `xephang.reception.printer.${siteId}`;
 let issuing = false;
+let timeZone = "Asia/Ho_Chi_Minh";
 
 function message(text) {
   $("message").textContent = text || "";
@@ -46,12 +48,16 @@ function renderPrinters(printers) {
 }
 
 function render(snapshot) {
+  timeZone = (snapshot.site && snapshot.site.timezone) || timeZone;
   renderPriorities(snapshot.priorities);
   renderPrinters(snapshot.printers);
   $("services").replaceChildren(
     ...snapshot.services.map((service) => {
       const why = notIssuing(service);
       const name = inLanguage(service, "name");
+      const wait = waitOf(service);
+      // The guide tells the citizen before issuing: "may not be called before 11:30".
+      const late = why ? "" : sayWarning(wait, new Date(), timeZone);
       return el(
         "button",
         {
@@ -62,7 +68,8 @@ function render(snapshot) {
           onclick: () => issue(service),
         },
         el("span", { class: "name" }, name),
-        el("span", { class: "meta" }, why || t("waiting", { waiting: service.waiting, minutes: service.estimated_wait_minutes })),
+        late ? el("span", { class: "wait-warning" }, late) : null,
+        el("span", { class: "meta" }, why || t("waiting", { waiting: service.waiting, wait: sayWait(wait, service.waiting) })),
       );
     }),
   );
@@ -93,7 +100,10 @@ function showResult(ticket, printing, kiosk) {
   $("result-priority").textContent = named ? t("priority_named", { name: named }) : "";
   $("result-priority").hidden = !named;
   $("result-ahead").textContent = t("ahead", { n: ticket.people_ahead });
-  $("result-wait").textContent = t("wait", { minutes: ticket.estimated_wait_minutes });
+  const wait = waitOf(ticket);
+  $("result-wait").textContent = t("wait", { wait: sayWait(wait, ticket.people_ahead) });
+  $("result-warning").textContent = sayWarning(wait, new Date(), timeZone);
+  $("result-warning").hidden = !$("result-warning").textContent;
   $("result-qr").src = ticket.qr_url;
   $("print-status").textContent = printText(printing, kiosk);
   $("print-status").className = printing.status === "failed" ? "error" : "";

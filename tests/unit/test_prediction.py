@@ -24,6 +24,7 @@ from server.domain.prediction import (
     learn,
     predict,
 )
+from server.domain.prediction.forecast import play
 from server.domain.prediction.habits import SLOTS, shrunk_service_times
 from server.domain.roles import CounterState
 from server.domain.selection import Candidate
@@ -194,6 +195,42 @@ def test_a_counter_serves_one_ticket_at_a_time() -> None:
     assert median(f, 2) == pytest.approx(10, abs=0.5)
 
 
+def test_each_service_takes_its_own_time() -> None:
+    habits = replace(HABITS, service_times={LAND: steady(10), CIVIL: steady(4)})
+    tickets = [waiting(1, CIVIL, minutes_ago=30), waiting(2, LAND, 20), waiting(3, CIVIL, 10)]
+    f = forecast(hall(tickets, [counter(ranks={LAND: 0, CIVIL: 0})]), habits)
+    assert median(f, 2) == pytest.approx(4, abs=0.5)  # after one civil-status citizen
+    assert median(f, 3) == pytest.approx(14, abs=0.5)  # and one land citizen
+
+
+def test_a_service_takes_the_time_of_the_hour_it_is_called_in() -> None:
+    # Five minutes as a rule, twenty in the nine o'clock hour (enough times of its own).
+    slow_at_nine = ServiceTimes(math.log(300), 0.02, 1000, mu_by_hour={9: math.log(1200)})
+    habits = replace(HABITS, service_times={LAND: slow_at_nine})
+    tickets = [waiting(1, minutes_ago=20), waiting(2, minutes_ago=10)]
+    at_nine = forecast(hall(tickets, [counter()]), habits)
+    assert median(at_nine, 2) == pytest.approx(20, abs=0.5)
+    two_pm = datetime(2026, 11, 24, 14, 0, tzinfo=ZONE)
+    at_two = forecast(hall(tickets, [counter()], now=two_pm), habits)
+    assert median(at_two, 2) == pytest.approx(5, abs=0.5)
+
+
+def test_each_call_costs_the_walk_to_the_counter_before_the_service() -> None:
+    walking = replace(HABITS, walk_up_seconds=(120.0,))
+    tickets = [waiting(1, minutes_ago=20), waiting(2, minutes_ago=10)]
+    f = forecast(hall(tickets, [counter()]), walking)
+    assert median(f, 2) == pytest.approx(12, abs=0.1)
+
+
+def test_an_absent_citizen_holds_the_counter_for_the_time_it_takes_to_mark_them() -> None:
+    # Everybody is absent, and is marked so two minutes after the call: no service time.
+    absent = replace(HABITS, no_show_share=1.0, no_show_seconds=(120.0,))
+    tickets = [waiting(i, minutes_ago=30 - i) for i in range(1, 4)]
+    f = forecast(hall(tickets, [counter()]), absent)
+    assert median(f, 2) == pytest.approx(2, abs=0.1)
+    assert median(f, 3) == pytest.approx(4, abs=0.1)
+
+
 # -- the counters' state now ------------------------------------------------------------------
 
 
@@ -208,6 +245,14 @@ def test_the_time_already_spent_on_the_current_ticket_shortens_the_wait() -> Non
     nearly_done = forecast(hall(tickets, [counter(current=serving(minutes=9))]))
     assert median(just_started, 1) == pytest.approx(9, abs=0.5)
     assert median(nearly_done, 1) == pytest.approx(1, abs=0.5)
+
+
+def test_a_ticket_in_service_lasts_as_long_as_in_the_hour_it_started() -> None:
+    # Five minutes as a rule, twenty when started in the eight o'clock hour.
+    slow_at_eight = ServiceTimes(math.log(300), 0.02, 1000, mu_by_hour={8: math.log(1200)})
+    habits = replace(HABITS, service_times={LAND: slow_at_eight})
+    f = forecast(hall([waiting(1)], [counter(current=serving(minutes=5))]), habits)
+    assert median(f, 1) == pytest.approx(15, abs=0.5)
 
 
 def test_a_ticket_overrunning_its_service_time_is_expected_to_end_soon() -> None:
@@ -234,6 +279,14 @@ def test_a_called_citizen_not_yet_come_may_be_absent() -> None:
     # more seconds, then ten minutes of service).
     assert g.tickets[1].median == pytest.approx(1.25, abs=0.01)
     assert g.tickets[1].p90 == pytest.approx(10.25, abs=0.5)
+
+
+def test_a_counter_holding_a_ticket_of_a_service_it_no_longer_calls_frees_up_after_it() -> None:
+    # Its services were changed while a civil-status citizen walked up: the rest of that
+    # walk and a civil-status service (configured ten minutes) come first.
+    called = AtCounter(CIVIL, called_at=NINE)
+    f = forecast(hall([waiting(1)], [counter(ranks={LAND: 0}, current=called)]))
+    assert median(f, 1) == pytest.approx(10, abs=0.5)
 
 
 def test_a_paused_counter_is_expected_back_after_a_typical_pause() -> None:
@@ -400,6 +453,23 @@ def test_the_same_seed_gives_the_same_forecast_and_another_seed_another() -> Non
     assert forecast(h, noisy, seed=7) != forecast(h, noisy, seed=8)
 
 
+def test_play_gives_the_forecast_and_the_call_times_of_its_runs() -> None:
+    noisy = Habits(service_times={LAND: ServiceTimes(math.log(600), 0.6, 100)})
+    h = hall([waiting(i, minutes_ago=30 - i) for i in range(1, 4)], [counter()], quoted=[LAND])
+    forecast, minutes = play(h, noisy, runs=40, seed=3)
+    assert forecast == predict(h, noisy, runs=40, seed=3)
+    runs = minutes[("ticket", 3)]
+    assert len(runs) == 40 and list(runs) == sorted(runs)
+    assert runs[0] <= forecast.tickets[3].p10 <= forecast.tickets[3].median <= runs[-1]
+    assert set(minutes) == {
+        ("ticket", 1),
+        ("ticket", 2),
+        ("ticket", 3),
+        ("normal", LAND),
+        ("priority", LAND),
+    }
+
+
 def test_at_least_one_run_is_needed() -> None:
     with pytest.raises(ValueError):
         predict(hall([], [counter()]), HABITS, runs=0)
@@ -491,6 +561,25 @@ def test_learning_reads_rates_service_times_walk_up_and_no_shows_from_the_past()
     assert 5 < habits.service_times[LAND].mean_minutes < 12
     assert habits.service_times[CERT].mean_minutes == pytest.approx(5)
     assert habits.priority_share[LAND] == pytest.approx((2 + 50 * 2 / 21) / (20 + 50))
+
+
+def test_no_shows_are_counted_among_citizens_called_on_their_own_number() -> None:
+    # A citizen sent on from another counter is in the hall already: their call at the
+    # second counter is not one a citizen could miss.
+    nine = datetime(2026, 11, 17, 9, 0, tzinfo=ZONE)
+    called = nine + timedelta(minutes=1)
+    started = called + timedelta(seconds=30)
+
+    def ticket(status: TicketStatus, transferred_in: bool = False) -> PastTicket:
+        came = status != TicketStatus.NO_SHOW
+        ended = started + timedelta(minutes=5)
+        return PastTicket(
+            LAND, False, nine, status, transferred_in, 1, called, started if came else None, ended
+        )
+
+    past = [ticket(TicketStatus.NO_SHOW)] + [ticket(TicketStatus.DONE)] * 3
+    sent_on = [ticket(TicketStatus.DONE, transferred_in=True)] * 4
+    assert learn(past + sent_on, {LAND: 5}, ZONE).no_show_share == pytest.approx(1 / 4)
 
 
 def test_patience_counts_those_called_as_having_waited_at_least_that_long() -> None:

@@ -101,7 +101,7 @@ class Habits:
     # Per service: citizens per minute in each half hour of the local day (SLOTS values).
     arrivals: Mapping[int, Sequence[float]] = field(default_factory=dict)
     priority_share: Mapping[int, float] = field(default_factory=dict)
-    no_show_share: float = 0.0
+    no_show_share: float = 0.0  # of the citizens called on their own number (not sent on)
     no_show_seconds: Sequence[float] = ()  # sorted: first call to being marked absent
     walk_up_seconds: Sequence[float] = ()  # sorted: first call to the start of service
     notice_seconds: Sequence[float] = ()  # sorted: a free counter noticing a new number
@@ -225,16 +225,17 @@ def learn(
                 gave_up = ticket.status == TicketStatus.CANCELLED
                 waits.append(((ticket.ended_at - ticket.issued_at).total_seconds(), gave_up))
             continue
-        called += 1
         waited = (first_called - ticket.issued_at).total_seconds()
         if not ticket.transferred_in:
+            # A citizen sent on from another counter is in the hall already: no-shows are
+            # counted among the citizens called on their own number.
+            called += 1
+            no_shows += ticket.status == TicketStatus.NO_SHOW
             waits.append((waited, False))
             if 0 <= waited <= PROMPT_CALL_SECONDS:
                 notice.append(waited)
-        if ticket.status == TicketStatus.NO_SHOW:
-            no_shows += 1
-            if ticket.ended_at is not None:
-                no_show_cost.append((ticket.ended_at - first_called).total_seconds())
+        if ticket.status == TicketStatus.NO_SHOW and ticket.ended_at is not None:
+            no_show_cost.append((ticket.ended_at - first_called).total_seconds())
         if ticket.started_at is not None:
             walk_up.append((ticket.started_at - first_called).total_seconds())
             if ticket.ended_at is not None and ticket.status == TicketStatus.DONE:

@@ -1,5 +1,6 @@
 """Use cases of a site (a centre's hall or a reception point): add one, change its name,
-address, time zone, opening hours or priority bound; and the list the screens show."""
+address, time zone, opening hours, lunch break or priority bound; and the list the screens
+show."""
 
 from __future__ import annotations
 
@@ -46,6 +47,9 @@ class SiteSettings:
     opens_at: time = time(7, 30)
     closes_at: time = time(17, 30)
     max_priority_streak: int = 3
+    # The lunch break, when counters do not call: both set, or neither.
+    lunch_starts_at: time | None = None
+    lunch_ends_at: time | None = None
 
 
 @cache
@@ -88,6 +92,7 @@ def _checked_site(data: SiteSettings) -> SiteSettings:
         raise InvalidInput(
             "Giờ mở cửa phải trước giờ đóng cửa.", "The opening time must be before closing."
         )
+    _check_lunch(data)
     in_range(
         data.max_priority_streak,
         1,
@@ -103,7 +108,34 @@ def _checked_site(data: SiteSettings) -> SiteSettings:
         opens_at=data.opens_at,
         closes_at=data.closes_at,
         max_priority_streak=data.max_priority_streak,
+        lunch_starts_at=data.lunch_starts_at,
+        lunch_ends_at=data.lunch_ends_at,
     )
+
+
+def _check_lunch(data: SiteSettings) -> None:
+    """A lunch break has both ends or none, starts before it ends, and lies within the
+    opening hours (the wait predictor stops calling in it; the kiosk warns before it)."""
+    starts, ends = data.lunch_starts_at, data.lunch_ends_at
+    if starts is None and ends is None:
+        return
+    if starts is None or ends is None:
+        raise InvalidInput(
+            "Hãy nhập cả giờ bắt đầu và giờ kết thúc nghỉ trưa, hoặc để trống cả hai.",
+            "Give both the start and the end of the lunch break, or neither.",
+        )
+    if starts >= ends:
+        raise InvalidInput(
+            "Giờ bắt đầu nghỉ trưa phải trước giờ kết thúc nghỉ trưa.",
+            "The lunch break must start before it ends.",
+        )
+    if starts <= data.opens_at or ends >= data.closes_at:
+        raise InvalidInput(
+            f"Giờ nghỉ trưa phải nằm trong giờ làm việc "
+            f"({data.opens_at:%H:%M}–{data.closes_at:%H:%M}).",
+            f"The lunch break must lie within the opening hours "
+            f"({data.opens_at:%H:%M}–{data.closes_at:%H:%M}).",
+        )
 
 
 def _refuse_taken_site_code(session: Session, code: str, site_id: int | None) -> None:

@@ -35,6 +35,8 @@ def _site_form(site: Site | None) -> MultiDict[str, str]:
             "opens_at": hhmm(site.opens_at),
             "closes_at": hhmm(site.closes_at),
             "streak": str(site.max_priority_streak),
+            "lunch_starts_at": hhmm(site.lunch_starts_at),
+            "lunch_ends_at": hhmm(site.lunch_ends_at),
         }
     )
 
@@ -49,6 +51,12 @@ def _site_settings() -> SiteSettings:
         closes_at=forms.required_time("closes_at", "giờ đóng cửa", "closing time"),
         max_priority_streak=forms.required_integer(
             "streak", "số lượt ưu tiên liên tiếp", "priority streak"
+        ),
+        lunch_starts_at=forms.clock_time(
+            "lunch_starts_at", "giờ bắt đầu nghỉ trưa", "start of the lunch break"
+        ),
+        lunch_ends_at=forms.clock_time(
+            "lunch_ends_at", "giờ kết thúc nghỉ trưa", "end of the lunch break"
         ),
     )
 
