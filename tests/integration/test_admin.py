@@ -850,6 +850,8 @@ def test_days_and_times_are_written_dd_mm_yyyy_and_24_hour_hh_mm_whatever_the_br
         "opens_at": "7:00",  # as typed, without its leading zero
         "closes_at": "17:00",
         "streak": "3",
+        "lunch_starts_at": "11:30",
+        "lunch_ends_at": "13:00",
     }
     assert form(admin, f"/admin/sites/{centre.site_id}", site).status_code == 303
     [entry] = audit_entries(centre, "site.update")

@@ -59,6 +59,7 @@ class ServiceSettings:
     issue_until: time | None = None
     active: bool = True
     position: int = 0
+    target_share: float = 0.8  # of citizens called within target_minutes (staffing plan)
 
 
 @cache
@@ -115,6 +116,11 @@ def _checked_service(data: ServiceSettings) -> ServiceSettings:
             "Ticket issuing must start before it ends.",
         )
     in_range(data.position, 0, MAX_POSITION, "thứ tự hiển thị", "position")
+    if not 0.5 <= data.target_share <= 0.99:
+        raise InvalidInput(
+            "Tỉ lệ gọi trong thời gian mục tiêu phải từ 50 % đến 99 %.",
+            "The share called within the target must be from 50 % to 99 %.",
+        )
     return ServiceSettings(
         code=code,
         name_vi=clean_text(data.name_vi, MAX_NAME, "tên tiếng Việt", "Vietnamese name", True),
@@ -131,6 +137,7 @@ def _checked_service(data: ServiceSettings) -> ServiceSettings:
         issue_until=data.issue_until,
         active=data.active,
         position=data.position,
+        target_share=float(data.target_share),
     )
 
 

@@ -47,6 +47,7 @@ def _service_form(service: Service | None) -> MultiDict[str, str]:
                 "number_width": "3",
                 "expected_minutes": "10",
                 "target_minutes": "30",
+                "target_percent": "80",
                 "active": "1",
                 "position": "0",
             }
@@ -67,6 +68,7 @@ def _service_form(service: Service | None) -> MultiDict[str, str]:
         "issue_from": hhmm(service.issue_from),
         "issue_until": hhmm(service.issue_until),
         "position": str(service.position),
+        "target_percent": number(round(service.target_share * 100)),
     }
     if service.active:
         values["active"] = "1"
@@ -102,6 +104,11 @@ def _service_settings() -> ServiceSettings:
         issue_until=forms.clock_time("issue_until", "giờ kết thúc cấp số", "issuing end"),
         active=forms.checkbox("active"),
         position=forms.integer("position", "thứ tự hiển thị", "position") or 0,
+        target_share=(
+            forms.integer("target_percent", "tỉ lệ gọi trong hạn mục tiêu", "share within target")
+            or 80
+        )
+        / 100,
     )
 
 
