@@ -19,7 +19,7 @@ from server.runtime import runtime
 from server.services import snapshots
 from server.services.access import open_ticket_by_token
 from server.services.tickets import cancel_by_citizen
-from server.web.contract import Access, contract
+from server.web.contract import TICKET_HOLDER, contract
 from server.web.identity import csrf
 from server.web.schemas import TOKEN_PATTERN, PhoneCancelled, PhoneSnapshot, Token
 from server.web.security import client_key, limiter, public_limit
@@ -59,10 +59,6 @@ phone_limit = limiter.shared_limit(
 )
 
 
-# No credential but the token in the address, which only the ticket's holder knows.
-TICKET_HOLDER = Access([], "Whoever holds the ticket (its token is in the address).")
-
-
 class TicketPath(BaseModel):
     token: Token = Field(description="The ticket's token: the phone page's only credential.")
 
@@ -91,6 +87,7 @@ def page(token: str) -> str:
         "phone/ticket.html",
         token=_checked(token),
         notify_ahead=max(0, runtime().config.notify_ahead),
+        messages_on=runtime().config.notify_channel is not None,
     )
 
 
@@ -125,7 +122,7 @@ def qr(token: str) -> Response:
 @phone_limit
 def snapshot(token: str) -> Any:
     with runtime().db.reading() as session:
-        return jsonify(snapshots.ticket(session, _checked(token)))
+        return jsonify(snapshots.ticket(session, _checked(token), runtime().clock()))
 
 
 @bp.post("/api/tickets/<token>/cancel")

@@ -2,6 +2,7 @@
 // near (a few people ahead, data-notify-ahead) and "your turn, go to counter N" when
 // called, with vibration and, if the citizen allowed it with a tap, a notification.
 import { connectLive, trouble, failure, fetchJson, inLanguage, t } from "./live.js";
+import { sayWait, sayWarning, waitOf } from "./waits.js";
 
 const root = document.getElementById("phone");
 const token = root.dataset.token;
@@ -118,12 +119,17 @@ function render(snapshot) {
   $("near-state").hidden = !near;
   $("called-state").hidden = !called;
   $("ahead").textContent = ticket.people_ahead;
-  $("wait").textContent = ticket.estimated_wait_minutes;
+  const wait = waitOf(ticket);
+  $("wait").textContent = sayWait(wait, ticket.people_ahead) || "–";
+  $("wait-warning").textContent = waiting ? sayWarning(wait, new Date(), snapshot.site.timezone) : "";
+  $("wait-warning").hidden = !$("wait-warning").textContent;
   $("counter-number").textContent = ticket.counter_number ?? "";
   $("status-text").textContent = ENDED.includes(ticket.status) ? t(ticket.status) : "";
   $("cancel").hidden = !waiting;
   document.body.classList.toggle("called", called);
   renderNotifyBox(ticket.status);
+  // The messages' and second chance's part (notify.js) follows the ticket's status.
+  document.dispatchEvent(new CustomEvent("ticket-status", { detail: { status: ticket.status } }));
 
   // Attention is drawn by changes seen while the page is open, not by the state it opened
   // in (the citizen is looking at it then): once when the turn comes near, and at each
@@ -189,14 +195,34 @@ function applyQueue(queue) {
   const ticket = shown.ticket;
   const place = queue.tickets[ticket.number];
   if (place && ticket.status === "waiting") {
-    const [ahead, minutes] = place;
-    if (ahead === ticket.people_ahead && minutes === ticket.estimated_wait_minutes) return;
-    shown = { ...shown, seq: queue.seq, ticket: { ...ticket, people_ahead: ahead, estimated_wait_minutes: minutes } };
+    const moved = placeInQueue(ticket, place, queue);
+    if (!moved) return;
+    shown = { ...shown, seq: queue.seq, ticket: moved };
     render(shown);
   } else if (Boolean(place) !== (ticket.status === "waiting") && shown.seq < queue.seq) {
     viewNeeded = Math.max(viewNeeded, queue.seq);
     if (!viewTimer) viewTimer = setTimeout(viewOrSnapshot, VIEW_WAIT_MS);
   }
+}
+
+// The ticket as its queue now places it: [people ahead, median, low, high] (an older
+// server: [people ahead, minutes]); whether a counter serves the service is the queue's
+// own word (its service's `wait`), the warning the ticket's last full view's. Null when
+// nothing the page shows has moved.
+function placeInQueue(ticket, place, queue) {
+  const [ahead, median, low, high] = place;
+  const before = ticket.wait;
+  let wait = null;
+  if (place.length >= 4) {
+    const noCounter = queue.wait ? Boolean(queue.wait.no_counter) : Boolean(before && before.no_counter);
+    wait = { low, median, high, no_counter: noCounter, warning: before ? before.warning : null };
+    const same = before && before.low === low && before.median === median && before.high === high
+      && Boolean(before.no_counter) === noCounter;
+    if (same && ahead === ticket.people_ahead) return null;
+  } else if (ahead === ticket.people_ahead && median === ticket.estimated_wait_minutes) {
+    return null;
+  }
+  return { ...ticket, people_ahead: ahead, estimated_wait_minutes: median, wait };
 }
 
 function viewOrSnapshot() {
