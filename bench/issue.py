@@ -49,6 +49,7 @@ import statistics
 import sys
 import time
 from collections import Counter
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -346,18 +347,7 @@ def anatomy(folder: Path, sqlite: SQLiteCentres, count: int) -> None:
     def before(_c: Any, _cur: Any, statement: str, *_a: Any) -> None:
         words = statement.split()
         verb = words[0].upper()
-        table = (
-            next(
-                (
-                    words[i + 1]
-                    for i, w in enumerate(words[:-1])
-                    if w.upper() in ("FROM", "INTO", "UPDATE")
-                ),
-                "",
-            )
-            if verb != "BEGIN"
-            else words[1]
-        )
+        table = words[1] if verb == "BEGIN" else _outer_table(words)
         statements.append(f"{verb} {table}".strip())
         started.append(time.perf_counter())
 
@@ -493,6 +483,20 @@ def anatomy(folder: Path, sqlite: SQLiteCentres, count: int) -> None:
         f"the bare app, {x_cpu / b_cpu:.1f} x.)\n",
         flush=True,
     )
+
+
+def _outer_table(words: list[str]) -> str:
+    """The table a statement reads or writes, outside any subquery if it names one there
+    (the kiosk's place query reads `devices` only in an EXISTS), else the first it names."""
+    depth = 0
+    first = ""
+    for word, following in pairwise(words):
+        if word.upper() in ("FROM", "INTO", "UPDATE"):
+            if depth == 0:
+                return following
+            first = first or following
+        depth += word.count("(") - word.count(")")
+    return first
 
 
 def _timed(fn: Any, count: int) -> tuple[float, float]:

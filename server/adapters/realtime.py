@@ -94,25 +94,32 @@ class LivePublisher:
     One background task (socketio.start_background_task: a green thread under eventlet, a
     thread in threading mode) drains the queue: it starts when something is queued and ends
     when nothing is left, so there is never more than one, and sites are published in
-    order. Each round takes everything queued, so a burst that arrives while a round is
-    being computed is published in one computation per site: the states of its screens
+    order. A round starts `window` seconds after the oldest change it takes was handed
+    over (at once if that is already past) and takes everything queued by then, so the
+    changes that arrive within the window, or while a round is being computed, are
+    published in one computation per site: the states of its screens
     (server/services/live_states.py) read in one session, then its `change` events and
-    those states.
+    those states. With one kiosk issuing a ticket every few milliseconds, or a clerk's
+    call landing with a kiosk's ticket, the states and the forecast are computed once.
 
     A failure is logged, never raised: the change is safe in the database, and a screen
     resyncs from its snapshot when it reconnects or sees a gap in the sequence.
     """
 
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, window: float = 0.05) -> None:
         self.db = db
         self.clock = clock
+        self.window = window
         self._queue: list[Change] = []
+        self._oldest = 0.0  # when the oldest change of the queue was handed over (monotonic)
         self._running = False
         self._idle = threading.Condition()
         _publishers.add(self)
 
     def __call__(self, changes: Sequence[Change]) -> None:
         with self._idle:
+            if not self._queue:
+                self._oldest = time.monotonic()
             self._queue.extend(changes)
             if self._running:
                 return
@@ -134,8 +141,11 @@ class LivePublisher:
 
     def _drain(self) -> None:
         while True:
-            # Let the requests in flight commit theirs first: they join this round.
-            socketio.sleep(0)
+            # Let the requests in flight, and those of the window, commit theirs first:
+            # they join this round.
+            with self._idle:
+                wait = self._oldest + self.window - time.monotonic() if self._queue else 0.0
+            socketio.sleep(max(0.0, min(wait, self.window)))
             with self._idle:
                 batch, self._queue = self._queue, []
                 if not batch:

@@ -69,15 +69,47 @@ def counter_for_user(
     return counter
 
 
+ACTIVE_STATUSES = (TicketStatus.CALLED, TicketStatus.SERVING)
+_HELD = "active_tickets"  # Session.info: (site id, {counter id: its current ticket})
+
+
+def hold_active_tickets(session: Session, site_id: int) -> None:
+    """Read the current ticket of every counter of a site in one query, for a read-only
+    session that builds many views of that site (the live states, whose board, hall and
+    clerks' screens each ask for every counter's): `active_ticket` then answers from it,
+    without a query per counter, until `forget_active_tickets`. A session that changes
+    tickets must never hold them: they are not read again."""
+    tickets = session.scalars(
+        select(Ticket).where(
+            Ticket.site_id == site_id,
+            Ticket.status.in_(ACTIVE_STATUSES),
+            Ticket.counter_id.is_not(None),
+        )
+    ).all()
+    held: dict[int, Ticket] = {}
+    for ticket in tickets:
+        held.setdefault(ticket.counter_id or 0, ticket)
+    session.info[_HELD] = (site_id, held)
+
+
+def forget_active_tickets(session: Session) -> None:
+    session.info.pop(_HELD, None)
+
+
 def active_ticket(session: Session, counter: Counter, lock: bool = False) -> Ticket | None:
     """The ticket called to or being served at the counter, if any (there is at most one).
 
     With `lock`, its row is locked and read afresh, so a change committed meanwhile (the
-    citizen cancelling from the phone) is seen, never overwritten.
+    citizen cancelling from the phone) is seen, never overwritten. Without, from what
+    `hold_active_tickets` read, if the session holds the counter's site.
     """
+    if not lock:
+        held: tuple[int, dict[int, Ticket]] | None = session.info.get(_HELD)
+        if held is not None and held[0] == counter.site_id:
+            return held[1].get(counter.id)
     query = select(Ticket).where(
         Ticket.counter_id == counter.id,
-        Ticket.status.in_([TicketStatus.CALLED, TicketStatus.SERVING]),
+        Ticket.status.in_(ACTIVE_STATUSES),
     )
     if lock:
         query = query.with_for_update().execution_options(populate_existing=True)

@@ -8,6 +8,7 @@ a test that needs what was published waits for it with `flush()` (the socket tes
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import event
 
 from server.adapters import realtime
 from server.adapters.db.engine import Database
@@ -207,6 +209,88 @@ def test_a_burst_of_changes_is_computed_once_and_ends_at_a_fresh_snapshot_on_eac
         assert states[-1] == fresh[name].get_json(), name
 
 
+class Spy:
+    """Records the arguments of each call of one of our functions, which still runs."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, module: Any, name: str) -> None:
+        self.calls: list[tuple[Any, ...]] = []
+        real = getattr(module, name)
+
+        def spied(*args: Any, **kwargs: Any) -> Any:
+            self.calls.append(args)
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, spied)
+
+
+def test_the_changes_of_a_window_are_published_in_one_computation_after_their_commit(
+    make_app: AppFactory, creds: DemoCredentials, centre: Centre, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One kiosk after the other, then a clerk: each request is over before the publisher
+    # would start on it, so without a window each would be its own computation. The
+    # window is far longer than the requests take, even on a loaded machine.
+    app = make_app(ratelimit_issue="1000 per minute", publish_window_ms=3000)
+    board = socketio.test_client(app, auth={"device": creds.device_tokens["board"]})
+    clerk = Staff(app.test_client(), "canbo1", creds.passwords["canbo1"])
+    computed = Spy(monkeypatch, live_states, "site_states")
+    http = app.test_client()
+    for code in ("HT", "CT", "HT"):
+        issue(http, creds, centre.service[code])
+        time.sleep(0.05)
+    assert clerk.act(centre.counter[1], "open").status_code == 200
+    assert computed.calls == [], "published before the window was over"
+
+    heard = events(board)
+
+    assert len(computed.calls) == 1
+    assert [(name, m["seq"]) for name, m in heard] == [
+        ("change", 1),
+        ("change", 2),
+        ("change", 3),
+        ("change", 4),
+        ("state", 4),
+    ]
+    fresh = http.get(
+        "/api/board/snapshot", headers={"X-Device-Token": creds.device_tokens["board"]}
+    )
+    assert named(heard, "state")[0] == fresh.get_json()
+
+
+def test_a_ticket_only_issued_gets_no_phone_view_and_its_call_gets_one(
+    live_app: Flask, creds: DemoCredentials, centre: Centre, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    views = Spy(monkeypatch, snapshots, "ticket")
+    http = live_app.test_client()
+    clerk = Staff(live_app.test_client(), "canbo1", creds.passwords["canbo1"])
+    issued = issue(http, creds, centre.service["HT"])
+    flush()
+    assert views.calls == [], "the view of a ticket nobody can follow yet was computed"
+
+    phone = socketio.test_client(live_app, auth={"ticket": issued["token"]})
+    assert clerk.act(centre.counter[1], "open").status_code == 200
+    flush()
+    phone.get_received()
+    views.calls.clear()
+    assert clerk.act(centre.counter[1], "call-next").status_code == 200
+    heard = events(phone)
+    assert [name for name, _ in heard] == ["change", "queue", "ticket"]
+    assert named(heard, "ticket")[0]["ticket"]["status"] == TicketStatus.CALLED
+    assert [call[1] for call in views.calls] == [issued["token"]]
+
+
+def test_a_ticket_issued_and_called_in_one_batch_gets_its_phone_view(
+    make_app: AppFactory, creds: DemoCredentials, centre: Centre, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = make_app(publish_window_ms=3000)
+    views = Spy(monkeypatch, snapshots, "ticket")
+    clerk = Staff(app.test_client(), "canbo1", creds.passwords["canbo1"])
+    issued = issue(app.test_client(), creds, centre.service["HT"])
+    assert clerk.act(centre.counter[1], "open").status_code == 200
+    assert clerk.act(centre.counter[1], "call-next").status_code == 200
+    flush()
+    assert [call[1] for call in views.calls] == [issued["token"]]
+
+
 def test_the_clerks_call_returns_while_the_publisher_is_still_busy(
     live_app: Flask, creds: DemoCredentials, centre: Centre, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -251,7 +335,15 @@ def test_a_phone_hears_only_its_own_service_and_its_own_ticket(
     assert events(phones["A001"]) == [] and events(phones["A002"]) == []
     heard = events(phones["C001"])
     assert [name for name, _ in heard] == ["change", "queue"]
-    assert named(heard, "queue")[0]["tickets"] == {"C001": [0, 0], "C002": [1, 20]}
+    queue = named(heard, "queue")[0]
+    # [people ahead, median, low, high]: no counter serves land yet, so the wait has no
+    # top (perhaps not before closing) and says so.
+    assert {number: entry[0] for number, entry in queue["tickets"].items()} == {
+        "C001": 0,
+        "C002": 1,
+    }
+    assert all(high is None for _, _, _, high in queue["tickets"].values())
+    assert queue["wait"]["no_counter"] is True
 
     # A001 is called: its phone gets its ticket, A002's phone only its queue.
     assert clerk.act(centre.counter[1], "open").status_code == 200
@@ -266,7 +358,9 @@ def test_a_phone_hears_only_its_own_service_and_its_own_ticket(
     assert [name for name, _ in following] == ["change", "queue"]
     queue = named(following, "queue")[0]
     assert (queue["service_id"], queue["site_id"]) == (centre.service["HT"], centre.site_id)
-    assert queue["tickets"] == {"A002": [0, 0]}
+    # Nobody ahead, but the one counter open is busy with A001: not "0 minutes".
+    [(number, (ahead, median, low, high))] = queue["tickets"].items()
+    assert (number, ahead) == ("A002", 0) and median > 0 and low <= median <= high
     assert first["token"] not in str(following)
     assert events(phones["C001"]) == []
 
@@ -335,14 +429,19 @@ def test_a_phones_queue_gives_what_its_snapshot_gives(
         assert view["seq"] == queue["seq"]
         if view["ticket"]["status"] == TicketStatus.WAITING:
             found = view["ticket"]
+            wait = found["wait"]
+            assert found["estimated_wait_minutes"] == wait["median"]
             snapshots_now[found["number"]] = [
                 found["people_ahead"],
-                found["estimated_wait_minutes"],
+                wait["median"],
+                wait["low"],
+                wait["high"],
             ]
     assert len(snapshots_now) == 7
     assert queue["tickets"] == snapshots_now
-    assert sorted(ahead for ahead, _ in snapshots_now.values()) == list(range(7))
-    assert max(wait for _, wait in snapshots_now.values()) > 0
+    assert sorted(entry[0] for entry in snapshots_now.values()) == list(range(7))
+    assert max(entry[1] for entry in snapshots_now.values()) > 0
+    assert all(low <= median <= high for _, median, low, high in snapshots_now.values())
 
 
 def test_an_administrators_change_reaches_every_counter_screen(
@@ -369,6 +468,60 @@ def test_an_administrators_change_reaches_every_counter_screen(
     heard = events(screen)
     assert [name for name, _ in heard] == ["change", "state"]
     assert named(heard, "state")[0] == clerk.get(f"/api/counters/{centre.counter[4]}").get_json()
+
+
+def test_the_counters_current_tickets_are_read_once_for_every_screen_of_a_batch(
+    live_app: Flask, creds: DemoCredentials, centre: Centre, database: Database, clock: FakeClock
+) -> None:
+    http = live_app.test_client()
+    clerk1 = Staff(live_app.test_client(), "canbo1", creds.passwords["canbo1"])
+    clerk2 = Staff(live_app.test_client(), "canbo2", creds.passwords["canbo2"])
+    for _ in range(3):
+        issue(http, creds, centre.service["HT"])
+    for clerk, number in ((clerk1, 1), (clerk2, 2)):
+        assert clerk.act(centre.counter[number], "open").status_code == 200
+        assert clerk.act(centre.counter[number], "call-next").status_code == 200
+    screen = socketio.test_client(
+        live_app, flask_test_client=clerk1.client, auth={"counter": centre.counter[1]}
+    )
+    board = socketio.test_client(live_app, auth={"device": creds.device_tokens["board"]})
+    flush()
+    per_counter = re.compile(
+        r"FROM tickets\s+WHERE tickets\.counter_id = \S+ AND tickets\.status IN"
+    )
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    engine = live_app.extensions["xephang"].db.engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        # An administrator's change: the board, the hall and every counter's screen.
+        live = UnitOfWork(database, live_app.extensions["xephang"].publish, clock)
+        with live:
+            live.record(
+                Change(
+                    site_id=centre.site_id,
+                    kind=CONFIG_CHANGED,
+                    public={"config": {"entity": "site", "id": centre.site_id}},
+                )
+            )
+            live.commit()
+        flush()
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+
+    assert statements, "nothing was read"
+    assert [s for s in statements if per_counter.search(s)] == []
+    state = named(events(screen), "state")[-1]
+    assert state["current"]["number"] == "A001"
+    assert state == clerk1.get(f"/api/counters/{centre.counter[1]}").get_json()
+    current = {
+        c["number"]: (c["current"] or {}).get("number")
+        for c in named(events(board), "state")[-1]["counters"]
+    }
+    assert (current[1], current[2]) == ("A001", "A002")
 
 
 # -- failures ----------------------------------------------------------------------------

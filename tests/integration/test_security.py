@@ -5,6 +5,7 @@ request size and CSRF refusals that change nothing."""
 from __future__ import annotations
 
 import os
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 import redis
 import requests
 from flask.testing import FlaskClient
+from limits.storage import MemoryStorage
 from sqlalchemy import func, select
 
 from server.adapters.db.engine import Database
@@ -21,7 +23,7 @@ from server.app import create_app
 from server.cli.demo import DemoCredentials
 from server.config import Config
 from server.services.credentials import new_device_token, token_hash
-from server.web.security import CONTENT_SECURITY_POLICY
+from server.web.security import CONTENT_SECURITY_POLICY, limiter
 from tests.conftest import AppFactory, Centre, Published, Staff, csrf_token, kiosk_headers
 from tests.live import LiveServer, http_session, running
 from tests.province import REDIS_URL
@@ -99,6 +101,45 @@ def test_a_kiosk_over_its_limit_gets_a_bilingual_429_and_recovers_after_the_wind
     again = take(client, kiosk, service)
     assert again.status_code == 201
     assert again.get_json()["ticket"]["number"] == "A004"
+
+
+def test_a_hit_starts_no_timer_thread_and_expired_counts_are_swept_by_a_later_hit(
+    make_app: AppFactory,
+    published: Published,
+    creds: DemoCredentials,
+    centre: Centre,
+    database: Database,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # limits' memory storage starts a 10 ms timer after a hit whenever the last one has
+    # run out: with kiosks issuing seconds apart, a thread for every ticket.
+    client = make_app(published, ratelimit_issue=TINY).test_client()
+    kiosk, service = kiosk_headers(creds), centre.service["HT"]
+    assert take(client, kiosk, service).status_code == 201
+    started: list[threading.Timer] = []
+
+    class Counted(threading.Timer):
+        def start(self) -> None:
+            started.append(self)
+            super().start()
+
+    monkeypatch.setattr(threading, "Timer", Counted)
+    statuses = []
+    for _ in range(2):
+        time.sleep(0.05)  # any timer of the hit before has run out
+        statuses.append(take(client, kiosk, service).status_code)
+    assert statuses == [201, 429]
+    assert started == []
+
+    # What the timer was for: the memory of counts whose window is over.
+    storage = limiter.storage
+    assert isinstance(storage, MemoryStorage)
+    assert any(token_hash(kiosk["X-Device-Token"]) in key for key in storage.storage)
+    monkeypatch.setattr(storage, "SWEEP_SECONDS", 0.0, raising=False)
+    after_window(1)
+    assert take(client, another_kiosk(database, centre), service).status_code == 201
+    assert not any(token_hash(kiosk["X-Device-Token"]) in key for key in storage.storage)
+    assert started == []
 
 
 def test_the_default_limit_lets_a_busy_kiosk_issue_and_stops_a_flood(
