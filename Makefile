@@ -23,11 +23,14 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 install: $(PY_STAMP) $(NPM_STAMP) $(MO_FILES)
 
-# The browser tests also hear the board's voice (espeak-ng).
+# The browser tests also hear the board's voice (espeak-ng); the SMS tests drive Gammu's
+# SMS daemon on its dummy modem (gammu-smsd).
 browser:
-	@command -v chromium >/dev/null 2>&1 && command -v espeak-ng >/dev/null 2>&1 || { \
+	@command -v chromium >/dev/null 2>&1 && command -v espeak-ng >/dev/null 2>&1 && \
+		command -v gammu-smsd >/dev/null 2>&1 || { \
 		$(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-noto-core espeak-ng; }
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-noto-core \
+			espeak-ng gammu-smsd; }
 
 # The board's voice: espeak-ng speaks the Vietnamese clips into the instance folder
 # (instance/voice/, or the voice/ folder of XEPHANG_INSTANCE); clips already there are kept.
@@ -78,10 +81,11 @@ check: lint
 # without a server there, unless XEPHANG_REQUIRE_SERVICES is set.
 TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 
+# Each pass lists its slowest tests (--durations), so CI's log shows where its time goes.
 test: lint browser voice
-	$(BIN)/pytest -n auto -m "not server"
-	$(BIN)/pytest -m server
-	XEPHANG_TEST_DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/pytest -n auto -m "not anydb"
+	$(BIN)/pytest -n auto -m "not server" --durations=10
+	$(BIN)/pytest -m server --durations=15
+	XEPHANG_TEST_DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/pytest -n auto -m "not anydb" --durations=10
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -17,7 +17,6 @@ The benchmarks (each runnable by itself, each with --quick):
                            here; `bench/soak.py --minutes N` for longer)
 (5. bench/stats.py, statistics over a year of history, and 6. bench/eta.py, waits quoted
 and had, are run by themselves.)
-(5., bench/stats.py, the statistics over a year of history, is run by itself.)
 
 Each starts and stops its own servers on 127.0.0.1, uses throwaway SQLite files and
 PostgreSQL databases (dropped at the end) and its own Redis channel. Extra arguments after

@@ -76,7 +76,9 @@ def create_app(
     db = Database(config.database_url)
     # The real publisher queues what each commit hands it and publishes it in the
     # background (server/adapters/realtime.py); tests may pass a list to collect into.
-    app.extensions["xephang"] = Runtime(config, db, publisher or LivePublisher(db, clock), clock)
+    if publisher is None:
+        publisher = LivePublisher(db, clock, window=config.publish_window_ms / 1000)
+    app.extensions["xephang"] = Runtime(config, db, publisher, clock)
 
     security.init_app(app, config)
     i18n.init_app(app)
@@ -125,11 +127,13 @@ def _register_blueprints(app: Flask) -> None:
     from server.web.integration import bp as integration_bp
     from server.web.kiosk import bp as kiosk_bp
     from server.web.manager import bp as manager_bp
+    from server.web.notify import bp as notify_bp
     from server.web.pairing import bp as pairing_bp
     from server.web.phone import bp as phone_bp
     from server.web.printing import bp as printing_bp
     from server.web.rating import bp as rating_bp
     from server.web.reception import bp as reception_bp
+    from server.web.staffing import bp as staffing_bp
 
     for bp in (
         home_bp,
@@ -139,6 +143,7 @@ def _register_blueprints(app: Flask) -> None:
         counter_bp,
         reception_bp,
         phone_bp,
+        notify_bp,
         printing_bp,
         manager_bp,
         rating_bp,
@@ -146,5 +151,6 @@ def _register_blueprints(app: Flask) -> None:
         api_tokens_bp,
         integration_bp,
         pairing_bp,
+        staffing_bp,
     ):
         app.register_blueprint(bp)

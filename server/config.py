@@ -52,6 +52,11 @@ class Config:
     # life); eventlet's own default of 1,024 would stop a busy worker answering at all.
     max_connections: int = 10_000
     max_content_length: int = 64 * 1024
+    # The live publisher gathers a site's changes for this long after the first one before
+    # it computes the states of the screens (and the wait forecast) once for all of them:
+    # a burst of kiosks and calls costs the worker one computation, the screens this much
+    # more delay. 0 publishes as soon as the publisher is free.
+    publish_window_ms: float = 50.0
     # How often the server expires leftovers; 0 turns the sweeper off (with several workers,
     # one sweeping is enough; tests that must not depend on the time of day turn it off).
     sweep_seconds: float = 60.0
@@ -63,6 +68,10 @@ class Config:
     # The phone page warns its citizen (vibration, a notification if they allowed it) when
     # this many people or fewer are ahead of them.
     notify_ahead: int = 3
+    # The channel that sends the outbox's messages (smpp, zalo or gammu; the sender is
+    # `xephang notify run`). Unset: the phone page offers no SMS box, so no phone number
+    # is ever asked for without a way to use it (Decree 356/2025).
+    notify_channel: str | None = None
     # Rate limits, in Flask-Limiter's notation ("30 per minute;600 per hour"). A kiosk issues
     # a ticket every few seconds at the busiest, never dozens a minute: more means its token
     # is being abused. Phones of a centre's Wi-Fi may share one address behind its router.
@@ -102,8 +111,10 @@ class Config:
             "clerk_away_minutes": float(os.environ.get("XEPHANG_CLERK_AWAY_MINUTES", "10")),
             "announce_repeat": int(os.environ.get("XEPHANG_ANNOUNCE_REPEAT", "1")),
             "notify_ahead": int(os.environ.get("XEPHANG_NOTIFY_AHEAD", "3")),
+            "notify_channel": os.environ.get("XEPHANG_NOTIFY_CHANNEL") or None,
             "proxies": int(os.environ.get("XEPHANG_PROXIES", "0")),
             "max_connections": int(os.environ.get("XEPHANG_MAX_CONNECTIONS", "10000")),
+            "publish_window_ms": float(os.environ.get("XEPHANG_PUBLISH_WINDOW_MS", "50")),
         }
         for name in ("issue", "public", "login", "api", "storage"):
             variable = f"XEPHANG_RATELIMIT_{name.upper()}"

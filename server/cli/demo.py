@@ -212,6 +212,9 @@ def _build(session: Session) -> Site:
         address="Phường Tân Định, Thành phố Hồ Chí Minh",
         timezone="Asia/Ho_Chi_Minh",
         closes_at=time(17, 0),
+        # Counters do not call over lunch, as in most Vietnamese centres.
+        lunch_starts_at=time(11, 30),
+        lunch_ends_at=time(13, 0),
         max_priority_streak=3,
     )
     session.add(site)

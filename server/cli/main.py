@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import click
 
-from server.cli import accounts, devices, printing, serving, statistics, voice
+from server.cli import accounts, devices, notify, printing, serving, statistics, voice
 
 
 @click.group()
@@ -36,5 +36,6 @@ for command in (
     devices.set_printer,
     printing.print_sample,
     printing.agent,
+    notify.notify,
 ):
     cli.add_command(command)

@@ -35,6 +35,7 @@ def serve(host: str, port: int, demo: bool) -> None:
     """Run the server (migrates the database first)."""
     from server.adapters.realtime import socketio
     from server.app import create_app
+    from server.web.notify_sender import start_notify_sender
     from server.web.sweeper import run_sweeper
 
     # Before anything else: a second server on the same port must not start at all.
@@ -46,6 +47,8 @@ def serve(host: str, port: int, demo: bool) -> None:
     app = create_app(config)
     if config.sweep_seconds > 0:
         socketio.start_background_task(run_sweeper, app)
+    if config.sweep_seconds > 0:  # the sweeping server also sends the messages (issue 15)
+        start_notify_sender(app)
     _settle_garbage_collector()
     click.echo(f"XepHang serving on http://{host}:{port} ({config.async_mode})", err=True)
     if config.async_mode == "eventlet":

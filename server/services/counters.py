@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.adapters.db.models import Counter, User
+from server.adapters.db.models import Counter, CounterPause, User
 from server.domain.errors import CounterBusy, InvalidInput
 from server.domain.roles import CounterState
 from server.services.access import active_ticket, counter_for_user
@@ -38,6 +38,7 @@ def public_counter(counter: Counter) -> dict[str, object]:
 def _set_state(
     uow: UnitOfWork, counter: Counter, state: CounterState, reason: str, clerk_id: int | None
 ) -> CounterStatus:
+    _record_pause(uow, counter, state, reason)
     counter.state = state
     counter.pause_reason = reason
     counter.clerk_id = clerk_id
@@ -53,6 +54,31 @@ def _set_state(
         )
     )
     return CounterStatus(counter.id, counter.number, state, reason)
+
+
+def _record_pause(uow: UnitOfWork, counter: Counter, state: CounterState, reason: str) -> None:
+    """Keep the counter's pauses (counter_pauses), in the same unit of work as its state:
+    a pause begins when an open counter pauses, and ends when it opens or closes again (a
+    new reason while paused is the same pause). The wait predictor learns from them how
+    long pauses last, and reads the current one's start."""
+    was_paused = counter.state == CounterState.PAUSED
+    if state == CounterState.PAUSED and not was_paused:
+        if counter.state == CounterState.OPEN:
+            uow.session.add(
+                CounterPause(
+                    counter_id=counter.id,
+                    site_id=counter.site_id,
+                    started_at=uow.clock(),
+                    reason=reason[:200],
+                )
+            )
+    elif was_paused and state != CounterState.PAUSED:
+        for pause in uow.session.scalars(
+            select(CounterPause).where(
+                CounterPause.counter_id == counter.id, CounterPause.ended_at.is_(None)
+            )
+        ):
+            pause.ended_at = uow.clock()
 
 
 def open_counter(uow: UnitOfWork, counter_id: int, user_id: int) -> CounterStatus:

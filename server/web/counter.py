@@ -17,7 +17,7 @@ from server.runtime import runtime
 from server.services import counters, snapshots, tickets
 from server.services.access import can_work_at, counter_for_user, get_user
 from server.services.unit_of_work import UnitOfWork
-from server.web.contract import body, contract
+from server.web.contract import Relation, body, contract
 from server.web.contract import staff as staff_access
 from server.web.identity import json_login_required, staff
 from server.web.input import Id
@@ -81,7 +81,7 @@ class CounterActionPath(CounterPath):
     action: Annotated[str, WithJsonSchema({"enum": list(ACTIONS)})]
 
 
-CLERKS = staff_access("A clerk assigned to the counter, or an admin.")
+CLERKS = staff_access(Role.CLERK, of=Relation.COUNTER)
 
 
 @bp.get("/counter")

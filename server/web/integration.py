@@ -7,15 +7,18 @@ scope of the endpoint and, if it was given a site, acts on that site only."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, jsonify
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
 from server.domain.tickets import Channel
 from server.runtime import runtime
 from server.services import api_tokens, snapshots
+from server.services import scorecard as wait_scorecard
 from server.services.access import get_site
 from server.services.api_tokens import QUEUE_READ, STATISTICS_READ, TICKETS_ISSUE, ApiClient
 from server.services.statistics import report
@@ -27,9 +30,11 @@ from server.web.jsonify import plain
 from server.web.phone import phone_url, qr_url
 from server.web.schemas import (
     IntegrationIssued,
+    IntegrationScorecardQuery,
     IntegrationStatisticsQuery,
     NewTicket,
     QueueSnapshot,
+    Scorecard,
     Statistics,
 )
 from server.web.security import api_limit, api_token_key, limiter
@@ -57,7 +62,7 @@ def _client(scope: str, site_id: int | None = None) -> ApiClient:
 @contract(
     "integrationQueue",
     "integration",
-    "Each active service's waiting count and estimated wait.",
+    "Each active service's waiting count and wait (a range: P10, median, P90 in minutes).",
     api_token(QUEUE_READ),
     path=SitePath,
     answers={200: QueueSnapshot},
@@ -66,7 +71,8 @@ def _client(scope: str, site_id: int | None = None) -> ApiClient:
 )
 @per_token
 def queue(site_id: int) -> Any:
-    """Each active service's waiting count and estimated wait, as the kiosk shows them."""
+    """Each active service's waiting count and wait for a ticket issued now (normal and
+    priority, as a range), as the kiosk shows them."""
     _client(QUEUE_READ, site_id)
     with runtime().db.reading() as session:
         return jsonify(snapshots.kiosk(session, site_id, runtime().clock()))
@@ -121,17 +127,47 @@ def statistics() -> Any:
     this month up to today."""
     client = _client(STATISTICS_READ)
     asked = query(IntegrationStatisticsQuery)
-    raw = asked.site or "all"
     with runtime().db.reading() as session:
-        site_ids: list[int] | None
-        if raw == "all":
-            site_ids = None if client.site_id is None else [client.site_id]
-            zone = DEFAULT_ZONE
-        else:
-            api_tokens.require_site(client, int(raw))
-            site = get_site(session, int(raw))
-            site_ids, zone = [site.id], ZoneInfo(site.timezone)
-        today = runtime().clock().astimezone(zone).date()
-        first = asked.first or today.replace(day=1)
-        last = asked.last or today
+        site_ids, first, last = _statistics_scope(session, client, asked)
         return jsonify(report(session, site_ids, first, last).as_dict())
+
+
+def _statistics_scope(
+    session: Session, client: ApiClient, asked: IntegrationStatisticsQuery
+) -> tuple[list[int] | None, date, date]:
+    """The sites (None: every site) and days a statistics query asks for."""
+    raw = asked.site or "all"
+    site_ids: list[int] | None
+    if raw == "all":
+        site_ids = None if client.site_id is None else [client.site_id]
+        zone = DEFAULT_ZONE
+    else:
+        api_tokens.require_site(client, int(raw))
+        site = get_site(session, int(raw))
+        site_ids, zone = [site.id], ZoneInfo(site.timezone)
+    today = runtime().clock().astimezone(zone).date()
+    return site_ids, asked.first or today.replace(day=1), asked.last or today
+
+
+@bp.get("/statistics/scorecard")
+@contract(
+    "integrationScorecard",
+    "integration",
+    "How reliable the quoted waits were, as managers get it (at most 366 days); `all` "
+    "means the token's own site if it has one.",
+    api_token(STATISTICS_READ),
+    query=IntegrationScorecardQuery,
+    answers={200: Scorecard},
+    refusals=(400, 401, 403, 404, 429),
+    descriptions={200: "The scorecard."},
+)
+@per_token
+def scorecard() -> Any:
+    """`?site=<id|all>&from=YYYY-MM-DD&to=YYYY-MM-DD&service=<id>`: the wait scorecard
+    (server/services/scorecard.py), with the statistics' sites and days."""
+    client = _client(STATISTICS_READ)
+    asked = query(IntegrationScorecardQuery)
+    with runtime().db.reading() as session:
+        site_ids, first, last = _statistics_scope(session, client, asked)
+        card = wait_scorecard.scorecard(session, site_ids, first, last, asked.service)
+        return jsonify(card.as_dict())

@@ -18,14 +18,23 @@ from server.adapters.db.models import Site
 from server.domain.errors import InvalidInput
 from server.domain.roles import Role
 from server.runtime import runtime
-from server.services import exports, notices, snapshots, statistics
+from server.services import exports, notices, scorecard, snapshots, statistics
 from server.services.access import get_site
-from server.web.contract import body, contract, query
+from server.services.exports import scorecard as scorecard_files
+from server.web.contract import Relation, body, contract, query
 from server.web.contract import staff as staff_access
 from server.web.i18n import chosen_language
 from server.web.identity import json_login_required, require_roles, require_site_manager, staff
 from server.web.input import Id, read_query
-from server.web.schemas import NoticeBody, NoticeStored, Overview, Statistics, StatisticsQuery
+from server.web.schemas import (
+    NoticeBody,
+    NoticeStored,
+    Overview,
+    Scorecard,
+    ScorecardQuery,
+    Statistics,
+    StatisticsQuery,
+)
 
 bp = Blueprint("manager", __name__)
 
@@ -33,7 +42,7 @@ MANAGERS = (Role.ADMIN, Role.MANAGER)
 # The ticket list is one row per ticket: a quarter of a busy ward is about 100,000 rows.
 MAX_TICKET_LIST_DAYS = 93
 
-SITE_MANAGERS = staff_access("An admin, or a manager of the site.")
+SITE_MANAGERS = staff_access(Role.MANAGER, of=Relation.SITE)
 
 
 class SitePath(BaseModel):
@@ -176,15 +185,25 @@ def statistics_page() -> Any:
         except InvalidInput as refused:
             message = refused.message_en if chosen_language() == "en" else refused.message_vi
             scope, report, error = None, None, message
+        card, card_error = _page_scorecard(session, scope)
         return render_template(
             "manager/statistics.html",
             sites=sites,
             scope=scope,
             report=report,
             error=error,
+            scorecard=card,
+            scorecard_error=card_error,
             exports={
                 name: url_for(f"manager.{name}", **scope.query()) if scope else None
-                for name in ("statistics_csv", "statistics_xlsx", "tickets_csv", "tickets_xlsx")
+                for name in (
+                    "statistics_csv",
+                    "statistics_xlsx",
+                    "tickets_csv",
+                    "tickets_xlsx",
+                    "scorecard_csv",
+                    "scorecard_xlsx",
+                )
             },
             api_url=url_for("manager.statistics_json", **scope.query()) if scope else None,
         ), (400 if error else 200)
@@ -195,7 +214,7 @@ def statistics_page() -> Any:
     "statistics",
     "manager",
     "The statistics of one site or of every site the manager looks after.",
-    staff_access("An admin, or a manager (of the sites asked for)."),
+    SITE_MANAGERS,
     query=StatisticsQuery,
     answers={200: Statistics},
     refusals=(400, 401, 403, 404),
@@ -216,7 +235,7 @@ def _file_name(scope: Scope, what: str, extension: str) -> str:
 
 def _csv_style() -> exports.CsvStyle:
     """Semicolons and decimal commas for the Vietnamese Excel the file is opened in;
-    commas and points from an English page (see server/services/exports.py)."""
+    commas and points from an English page (see server/services/exports/)."""
     return exports.INTERNATIONAL if chosen_language() == "en" else exports.VIETNAMESE
 
 
@@ -281,3 +300,70 @@ def tickets_xlsx() -> Response:
         scope = _ticket_scope(session)
         body = exports.tickets_xlsx(session, scope.site_ids, scope.first, scope.last)
     return _attachment(body, _file_name(scope, "danh-sach-so", "xlsx"), XLSX)
+
+
+# -- wait scorecard (how reliable the quoted waits were) ----------------------------------
+
+
+def _page_scorecard(
+    session: Session, scope: Scope | None
+) -> tuple[scorecard.Scorecard | None, str | None]:
+    """The statistics page's scorecard, or why there is none (a range too long for it
+    leaves the rest of the page as it is)."""
+    if scope is None:
+        return None, None
+    try:
+        return scorecard.scorecard(session, scope.site_ids, scope.first, scope.last), None
+    except InvalidInput as refused:
+        return None, refused.message_en if chosen_language() == "en" else refused.message_vi
+
+
+def _scorecard(
+    session: Session, asked: ScorecardQuery | None = None
+) -> tuple[Scope, scorecard.Scorecard]:
+    asked = asked or read_query(ScorecardQuery)
+    scope = _scope(session, asked)
+    card = scorecard.scorecard(session, scope.site_ids, scope.first, scope.last, asked.service)
+    return scope, card
+
+
+@bp.get("/api/statistics/scorecard")
+@contract(
+    "waitScorecard",
+    "manager",
+    "How reliable the quoted waits were: each wait told to a citizen (at issue, and on the "
+    "phone when it moved) against the ticket's first call; per service, per hour and in "
+    "total. At most 366 days.",
+    SITE_MANAGERS,
+    query=ScorecardQuery,
+    answers={200: Scorecard},
+    refusals=(400, 401, 403, 404),
+    descriptions={200: "The scorecard."},
+)
+@json_login_required
+def scorecard_json() -> Any:
+    require_roles(*MANAGERS)
+    asked = query(ScorecardQuery)
+    with runtime().db.reading() as session:
+        _, card = _scorecard(session, asked)
+        return jsonify(card.as_dict())
+
+
+@bp.get("/manager/scorecard.csv")
+@json_login_required
+def scorecard_csv() -> Response:
+    require_roles(*MANAGERS)
+    with runtime().db.reading() as session:
+        scope, card = _scorecard(session)
+    body = scorecard_files.scorecard_csv(card, _csv_style())
+    return _attachment(body, _file_name(scope, "do-tin-cay-thoi-gian-cho", "csv"), "text/csv")
+
+
+@bp.get("/manager/scorecard.xlsx")
+@json_login_required
+def scorecard_xlsx() -> Response:
+    require_roles(*MANAGERS)
+    with runtime().db.reading() as session:
+        scope, card = _scorecard(session)
+    body = scorecard_files.scorecard_xlsx(card)
+    return _attachment(body, _file_name(scope, "do-tin-cay-thoi-gian-cho", "xlsx"), XLSX)

@@ -14,9 +14,10 @@ from pydantic import BaseModel, Field
 from server.adapters.db.models import Site
 from server.adapters.printing import spooler
 from server.domain.printing import PrinterStatus
+from server.domain.roles import Role
 from server.runtime import runtime
 from server.services import printing, reception, snapshots
-from server.web.contract import body, contract
+from server.web.contract import Relation, body, contract
 from server.web.contract import staff as staff_access
 from server.web.identity import json_login_required, staff
 from server.web.input import Id
@@ -28,9 +29,7 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("reception", __name__)
 
-GUIDES = staff_access(
-    "Staff of the site: an admin, a manager of the site, or a clerk of one of its counters."
-)
+GUIDES = staff_access(Role.MANAGER, Role.CLERK, of=Relation.SITE)
 
 
 class SitePath(BaseModel):

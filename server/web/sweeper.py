@@ -12,6 +12,7 @@ from server.adapters.realtime import socketio
 from server.runtime import Runtime
 from server.services.counters import pause_absent
 from server.services.tickets import all_site_ids, expire_leftovers
+from server.services.tickets.second_chance import no_show_overdue
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +21,10 @@ def sweep_once(rt: Runtime) -> int:
     """One round: pause counters whose clerk is gone, then expire leftovers (how many)."""
     uow = rt.uow()
     pause_absent(uow, rt.config.clerk_away_minutes)
-    return sum(expire_leftovers(uow, site_id) for site_id in all_site_ids(uow))
+    sites = all_site_ids(uow)
+    for site_id in sites:
+        no_show_overdue(uow, site_id)  # recalled the most times and still absent (issue 15)
+    return sum(expire_leftovers(uow, site_id) for site_id in sites)
 
 
 def run_sweeper(app: Flask) -> None:

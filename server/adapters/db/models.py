@@ -141,6 +141,9 @@ class Service(Base):
     issue_from: Mapped[time | None] = mapped_column(Time)
     issue_until: Mapped[time | None] = mapped_column(Time)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # The share of citizens to call within target_minutes: the staffing plan's goal
+    # (server/services/staffing.py).
+    target_share: Mapped[float] = mapped_column(default=0.8, server_default=text("0.8"))
 
     site: Mapped[Site] = relationship(back_populates="services")
 
@@ -506,3 +509,86 @@ class CounterPause(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reason: Mapped[str] = mapped_column(String(200), default="", server_default="")
+
+
+# -- notifications and second chance (issue 15) --------------------------------------------
+
+
+class NotificationSettings(Base):
+    """A site's rules for messages and missed turns; a site without a row has the
+    defaults (server/services/notifications/). Costs in đồng."""
+
+    __tablename__ = "notification_settings"
+
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), primary_key=True)
+    recall_cap: Mapped[int] = mapped_column(Integer)
+    no_show_after_seconds: Mapped[int] = mapped_column(Integer)
+    rejoin_minutes: Mapped[int] = mapped_column(Integer)
+    rejoin_after: Mapped[int] = mapped_column(Integer)
+    more_time_places: Mapped[int] = mapped_column(Integer)
+    near_ahead: Mapped[int] = mapped_column(Integer)
+    per_minute: Mapped[int] = mapped_column(Integer)
+    daily_cost_cap: Mapped[int] = mapped_column(Integer)
+    message_cost: Mapped[int] = mapped_column(Integer)
+
+
+class NotificationSubscription(Base):
+    """A citizen's phone number for one ticket (its token, which a transfer or a rejoin
+    keeps), given with explicit consent; deleted when the day's tickets are closed. Never
+    read by statistics."""
+
+    __tablename__ = "notification_subscriptions"
+    __table_args__ = (Index("ix_notification_subscriptions_site_day", "site_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    day: Mapped[date] = mapped_column(Date)
+    phone: Mapped[str] = mapped_column(String(16))
+    language: Mapped[str] = mapped_column(String(2))
+    consented_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class NotificationMessage(Base):
+    """The outbox: one message to one phone, written with the change that causes it, sent
+    by the sender. `recipient` is cleared with the subscription at the day's end; the row
+    stays for the delivery figures."""
+
+    __tablename__ = "notification_messages"
+    __table_args__ = (
+        Index("ix_notification_messages_due", "status", "next_attempt_at"),
+        Index("ix_notification_messages_site_created", "site_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    day: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(16))
+    language: Mapped[str] = mapped_column(String(2))
+    recipient: Mapped[str | None] = mapped_column(String(16))
+    body: Mapped[str] = mapped_column(String(500))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    attempt_id: Mapped[str | None] = mapped_column(String(36))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    channel: Mapped[str | None] = mapped_column(String(16))
+    cost: Mapped[int] = mapped_column(Integer, default=0)
+    provider_ref: Mapped[str | None] = mapped_column(String(100))
+    last_error: Mapped[str | None] = mapped_column(String(300))
+
+
+class NotificationTemplate(Base):
+    """A centre's own wording of one message kind in one language (the defaults are in
+    server/domain/notifications.py)."""
+
+    __tablename__ = "notification_templates"
+
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    language: Mapped[str] = mapped_column(String(2), primary_key=True)
+    text: Mapped[str] = mapped_column(String(500))
