@@ -30,7 +30,7 @@ from server.adapters.db.models import (
 from server.domain.errors import NotFound
 from server.domain.issuing import not_issuing
 from server.domain.numbering import local_day
-from server.domain.selection import calling_order, people_ahead
+from server.domain.selection import Candidate, calling_order, people_ahead
 from server.domain.tickets import PRIORITY_LABELS, Action, Priority, TicketStatus
 from server.services import printing, reception, waits
 from server.services.access import active_ticket, get_site, open_ticket_by_token, site_zone
@@ -47,6 +47,10 @@ RECENT_CALLS = 10
 CALLED_ALERT_MINUTES = 5
 # Enough to count everyone past a target in a busy hall; the longest waits come first.
 MANAGER_WAITING_LIST = 500
+# The clerk's list: the next this many in call order, and how many wait in all. A longer
+# list helps no clerk, and every change of the site sends it to each clerk's screen
+# (2,000 rows per counter made the publisher most of a worker's time under load).
+CLERK_LIST_LENGTH = 100
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -273,15 +277,19 @@ def counter(session: Session, counter_id: int, now: datetime) -> dict[str, Any]:
     seq = _seq(session, row.site_id)
     session.refresh(row)  # read again after seq, as in ticket()
     ranks = row.service_rank
-    waiting = session.scalars(
-        select(Ticket).where(
+    waiting = session.execute(
+        select(Ticket.id, Ticket.service_id, Ticket.priority, Ticket.queued_at).where(
             Ticket.site_id == row.site_id,
             Ticket.status == TicketStatus.WAITING,
             Ticket.service_id.in_(ranks),
         )
     ).all()
-    by_id = {t.id: t for t in waiting}
-    ordered = [by_id[c.ticket_id] for c in calling_order(map(candidate, waiting), ranks)]
+    candidates = (
+        Candidate(t.id, t.service_id, t.priority is not None, t.queued_at) for t in waiting
+    )
+    shown = [c.ticket_id for c in calling_order(candidates, ranks)[:CLERK_LIST_LENGTH]]
+    by_id = {t.id: t for t in session.scalars(select(Ticket).where(Ticket.id.in_(shown)))}
+    ordered = [by_id[ticket_id] for ticket_id in shown]
     today = local_day(now, site_zone(row.site))
     served_today = session.scalar(
         select(func.count(Ticket.id)).where(
@@ -312,6 +320,7 @@ def counter(session: Session, counter_id: int, now: datetime) -> dict[str, Any]:
             **_for_clerk(current, moves),
         },
         "waiting": [{**public_ticket(t), **_for_clerk(t, moves)} for t in ordered],
+        "waiting_count": len(waiting),
         "transfer_to": [_service_info(s) for s in row.site.services if s.active],
         "printers": reception.printer_list(session, row.site_id),
         # The clerk's own clock may be off: minutes waited are counted from the server's.

@@ -117,7 +117,7 @@ function render(snapshot) {
       .filter((s) => !current || s.id !== current.service_id)
       .map((s) => el("option", { value: s.id, selected: String(s.id) === chosen }, inLanguage(s, "name"))),
   );
-  $("waiting-count").textContent = snapshot.waiting.length;
+  $("waiting-count").textContent = snapshot.waiting_count;
   $("served-today").textContent = counter.served_today;
   $("waiting").replaceChildren(
     ...snapshot.waiting.map((ticket) =>
@@ -150,6 +150,11 @@ function render(snapshot) {
       ),
     ),
   );
+  // The list holds the next ones in call order; the rest are counted, not listed.
+  const more = snapshot.waiting_count - snapshot.waiting.length;
+  if (more > 0) {
+    $("waiting").append(el("tr", { class: "more" }, el("td", { colspan: 5 }, t("more_waiting", { n: more }))));
+  }
 }
 
 function updateWaited() {

@@ -16,6 +16,8 @@ from sqlalchemy import select, update
 from server.adapters.db.models import Device, Ticket
 from server.cli.demo import DemoCredentials
 from server.services.printing import set_printer
+from server.services.snapshots import CLERK_LIST_LENGTH
+from server.services.tickets import issue_ticket
 from server.services.unit_of_work import UnitOfWork
 from tests.browser.conftest import Screens, shoot
 from tests.conftest import Centre
@@ -583,3 +585,17 @@ def test_a_guide_at_reception_issues_a_priority_number_printed_or_on_screen(
     clerk.click("button[data-action=call-next]")
     expect(clerk.locator("#current-number")).to_have_text("B001")
     expect(clerk.locator("#current-priority")).to_have_text("Ưu tiên: Phụ nữ mang thai")
+
+
+def test_a_long_queue_lists_the_next_hundred_for_the_clerk_and_counts_the_rest(
+    screens: Screens, live_server: LiveServer, creds: DemoCredentials, centre: Centre
+) -> None:
+    centre.open_around_the_clock()
+    uow = UnitOfWork(centre.db)
+    for _ in range(CLERK_LIST_LENGTH + 3):
+        issue_ticket(uow, centre.site_id, centre.service["HT"])
+    clerk = counter_page(screens, live_server, creds, 1)
+    expect(clerk.locator("#waiting-count")).to_have_text(str(CLERK_LIST_LENGTH + 3))
+    expect(clerk.locator("#waiting tr[data-ticket]")).to_have_count(CLERK_LIST_LENGTH)
+    expect(clerk.locator("#waiting tr.more")).to_have_text("… và 3 số nữa")
+    expect(clerk.locator("#waiting tr").first).to_contain_text("A001")

@@ -557,3 +557,22 @@ def test_a_transfer_note_goes_through_the_counter_api(
     assert moved.status_code == 200, moved.get_json()
     [row] = clerk.get(f"/api/counters/{counter}").get_json()["waiting"]
     assert row["transferred_from"]["note"] == "Thiếu bản sao"
+
+
+def test_a_long_queue_shows_the_clerk_the_next_in_call_order_and_counts_the_rest(
+    uow: UnitOfWork, centre: Centre, clock: FakeClock, at_counter_1: tuple[int, int]
+) -> None:
+    # Counter 1 serves HT before CT. A priority ticket issued last still comes first.
+    counter, clerk = at_counter_1
+    waiting = snapshots.CLERK_LIST_LENGTH + 20
+    for _ in range(waiting - 1):
+        issue(uow, centre, "CT")
+    elderly = issue(uow, centre, "HT", Priority.ELDERLY)
+    with centre.db.reading() as session:
+        screen = snapshots.counter(session, counter, clock.now)
+    assert screen["waiting_count"] == waiting
+    assert len(screen["waiting"]) == snapshots.CLERK_LIST_LENGTH
+    assert screen["waiting"][0]["id"] == elderly
+    shown = [row["number"] for row in screen["waiting"][1:]]
+    assert shown == [f"B{n:03d}" for n in range(1, snapshots.CLERK_LIST_LENGTH)]
+    assert call_next(uow, counter, clerk).ticket_id == elderly

@@ -20,6 +20,8 @@ from tests.province import Province, issue_over_http
 
 pytestmark = pytest.mark.server
 
+TICKETS_PER_KIOSK = 60
+
 
 def test_a_ticket_issued_on_one_worker_reaches_a_board_on_the_other(province: Province) -> None:
     a, b = province.workers
@@ -109,8 +111,10 @@ def test_ten_clerks_on_two_workers_never_call_one_ticket_twice(province: Provinc
     assert sorted(calls) == [t.id for t in tickets]
 
 
-@pytest.mark.timeout(600)  # 10,000 requests: two minutes here, more on a busy machine
-def test_fifty_kiosks_on_two_workers_get_ten_thousand_numbers_without_gaps(
+# 3,000 requests, about a minute here. (10,000 took four minutes: with 2,000 waiting per
+# service, each publication's states grow with the queue; no hall has such queues.)
+@pytest.mark.timeout(600)
+def test_fifty_kiosks_on_two_workers_get_three_thousand_numbers_without_gaps(
     province: Province,
 ) -> None:
     codes = ["HT", "CT", "DD", "LD", "KD"]
@@ -122,7 +126,7 @@ def test_fifty_kiosks_on_two_workers_get_ten_thousand_numbers_without_gaps(
         numbers = []
         with http_session() as http:
             start.wait()
-            for _ in range(200):
+            for _ in range(TICKETS_PER_KIOSK):
                 response = issue_over_http(http, worker, province.creds, service)
                 assert response.status_code == 201, response.text
                 numbers.append(response.json()["ticket"]["number"])
@@ -130,11 +134,11 @@ def test_fifty_kiosks_on_two_workers_get_ten_thousand_numbers_without_gaps(
 
     tasks = [partial(kiosk, i) for i in range(50)]
     numbers = [n for batch in run_all(tasks, timeout=600) for n in batch]
-    assert len(numbers) == 10_000 == len(set(numbers))
+    assert len(numbers) == 50 * TICKETS_PER_KIOSK == len(set(numbers))
     for prefix in "ABCDE":
         mine = sorted(int(n[1:]) for n in numbers if n.startswith(prefix))
-        assert mine == list(range(1, 2001))
+        assert mine == list(range(1, 10 * TICKETS_PER_KIOSK + 1))
     stored = province.tickets()
-    assert len(stored) == 10_000
+    assert len(stored) == 50 * TICKETS_PER_KIOSK
     by_service = Tally(t.service_id for t in stored)
-    assert set(by_service.values()) == {2000}
+    assert set(by_service.values()) == {10 * TICKETS_PER_KIOSK}

@@ -70,7 +70,10 @@ class CounterSnapshot(Answer):
     site: Site
     counter: ClerkCounter
     current: ClerksTicket | None
-    waiting: list[WaitingTicket]
+    waiting: list[WaitingTicket] = Field(
+        description="The next tickets in the order the counter would call them (at most 100)."
+    )
+    waiting_count: Count = Field(description="All the tickets waiting for this counter.")
     transfer_to: list[ServiceInfo]
     printers: list[KioskPrinter] = Field(description="The site's kiosks with a printer.")
     now: datetime
