@@ -106,7 +106,7 @@ class LivePublisher:
     resyncs from its snapshot when it reconnects or sees a gap in the sequence.
     """
 
-    def __init__(self, db: Database, clock: Clock, window: float = 0.05) -> None:
+    def __init__(self, db: Database, clock: Clock, window: float = 0.0) -> None:
         self.db = db
         self.clock = clock
         self.window = window
