@@ -101,7 +101,9 @@ def rate_ticket(uow: UnitOfWork, device_id: int, ticket_id: int, rating: Rating)
     with uow:
         session = uow.session
         device, counter = tablet_counter(session, device_id)
-        ticket = session.get(Ticket, ticket_id, with_for_update=True, populate_existing=True)
+        ticket = session.get(
+            Ticket, ticket_id, with_for_update={"key_share": True}, populate_existing=True
+        )
         if ticket is None or ticket.site_id != counter.site_id:
             raise NotFound(
                 f"Không có số mã {ticket_id} ở điểm này.",

@@ -576,3 +576,25 @@ def test_a_long_queue_shows_the_clerk_the_next_in_call_order_and_counts_the_rest
     shown = [row["number"] for row in screen["waiting"][1:]]
     assert shown == [f"B{n:03d}" for n in range(1, snapshots.CLERK_LIST_LENGTH)]
     assert call_next(uow, counter, clerk).ticket_id == elderly
+
+
+@pytest.mark.postgres
+def test_a_ticket_another_transaction_only_points_at_is_still_called(
+    database: Database, uow: UnitOfWork, centre: Centre, clock: FakeClock, at_counter_1: Any
+) -> None:
+    # A row that refers to a waiting ticket (a wait quote stored by the live publisher, an
+    # event, a message) holds a KEY SHARE lock on it until its transaction ends. The call
+    # must not take that for another clerk's call and skip the ticket: with one citizen
+    # waiting the clerk was told nobody waited (10 clerks x 1,000 calls on two workers
+    # left one citizen uncalled).
+    if database.dialect != "postgresql":
+        pytest.skip("row locks: SQLite's writer lock lets one transaction in at a time")
+    counter, clerk = at_counter_1
+    waiting = issue(uow, centre, "HT")
+    with database.write_session() as other, other.begin():
+        other.add(
+            TicketEvent(ticket_id=waiting, site_id=centre.site_id, kind="quote", at=clock.now)
+        )
+        other.flush()
+        assert call_next(uow, counter, clerk).ticket_id == waiting
+        other.rollback()

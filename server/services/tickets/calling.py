@@ -68,9 +68,12 @@ def call_next(uow: UnitOfWork, counter_id: int, user_id: int) -> TicketAtCounter
     """Call the next citizen to a counter, by the rules of server.domain.selection.
 
     Atomic: on SQLite the transaction holds the write lock from its first statement. On
-    PostgreSQL the chosen ticket is locked with FOR UPDATE SKIP LOCKED; if another clerk
-    holds it (or has just taken it), the rule picks again without it. Only the one row is
-    locked, so a clerk never finds the queue falsely empty while another is calling.
+    PostgreSQL the chosen ticket is locked with FOR NO KEY UPDATE SKIP LOCKED; if another
+    clerk holds it (or has just taken it), the rule picks again without it. Only the one
+    row is locked, so a clerk never finds the queue falsely empty while another is calling.
+    NO KEY: a row that only refers to the ticket (a wait quote, an event, a message being
+    inserted by another transaction) holds KEY SHARE on it, which FOR UPDATE would take for
+    a clerk's lock and skip.
     """
     with uow:
         session = uow.session
@@ -103,7 +106,7 @@ def call_next(uow: UnitOfWork, counter_id: int, user_id: int) -> TicketAtCounter
             ticket = session.scalars(
                 select(Ticket)
                 .where(Ticket.id == chosen.ticket_id, Ticket.status == TicketStatus.WAITING)
-                .with_for_update(skip_locked=True)
+                .with_for_update(skip_locked=True, key_share=True)
                 .execution_options(populate_existing=True)
             ).first()
             if ticket is not None:
@@ -122,7 +125,9 @@ def call_ticket(uow: UnitOfWork, counter_id: int, user_id: int, ticket_id: int) 
         counter = counter_for_user(session, counter_id, user_id, lock=True)
         _require_open(counter)
         _require_free(session, counter)
-        ticket = session.get(Ticket, ticket_id, with_for_update=True, populate_existing=True)
+        ticket = session.get(
+            Ticket, ticket_id, with_for_update={"key_share": True}, populate_existing=True
+        )
         if ticket is None or ticket.site_id != counter.site_id:
             raise InvalidInput(
                 f"Không có số mã {ticket_id} ở điểm này.",

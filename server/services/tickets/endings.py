@@ -135,7 +135,9 @@ def cancel_at_counter(
     with uow:
         session = uow.session
         counter = counter_for_user(session, counter_id, user_id, lock=True)
-        ticket = session.get(Ticket, ticket_id, with_for_update=True, populate_existing=True)
+        ticket = session.get(
+            Ticket, ticket_id, with_for_update={"key_share": True}, populate_existing=True
+        )
         if ticket is None or ticket.service_id not in counter.service_rank:
             raise InvalidInput(
                 f"Quầy số {counter.number} không có số mã {ticket_id} để huỷ.",
