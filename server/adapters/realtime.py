@@ -98,9 +98,11 @@ class LivePublisher:
     over (at once if that is already past) and takes everything queued by then, so the
     changes that arrive within the window, or while a round is being computed, are
     published in one computation per site: the states of its screens
-    (server/services/live_states.py) read in one session, then its `change` events and
-    those states. With one kiosk issuing a ticket every few milliseconds, or a clerk's
-    call landing with a kiosk's ticket, the states and the forecast are computed once.
+    (server/services/live_states.py) read in one session: the citizens' screens' (board,
+    queues, tickets' views) first, sent with the `change` events right before them, then
+    the staff's (kiosks, hall, counters). With one kiosk issuing a ticket every few
+    milliseconds, or a clerk's call landing with a kiosk's ticket, the states and the
+    forecast are computed once.
 
     A failure is logged, never raised: the change is safe in the database, and a screen
     resyncs from its snapshot when it reconnects or sees a gap in the sequence.
@@ -162,22 +164,38 @@ class LivePublisher:
         for change in batch:
             by_site.setdefault(change.site_id, []).append(change)
         for site_id, changes in by_site.items():
+            sent_changes = False
+
+            def hall_ready(states: live_states.SiteStates, changes: list[Change] = changes) -> None:
+                # The changes right before the first states: a screen that hears of a
+                # change waits for its state only as long as the reading of the staff's
+                # screens and the sending take. The citizens' screens go first.
+                nonlocal sent_changes
+                for change in changes:
+                    _send_change(change)
+                sent_changes = True
+                _send_states(states)
+
             states = None
             site_wide = [change for change in changes if change.site_wide]
             if site_wide:
                 try:
                     with self.db.reading() as session:
                         states = live_states.site_states(
-                            session, site_id, site_wide, self.clock(), pause=_pauser()
+                            session,
+                            site_id,
+                            site_wide,
+                            self.clock(),
+                            pause=_pauser(),
+                            hall_ready=hall_ready,
                         )
                 except Exception:
                     log.exception("could not read the states of site %s", site_id)
-            # The changes right before their states: a screen that hears of a change
-            # waits for its state only as long as the sending takes.
-            for change in changes:
-                _send_change(change)
+            if not sent_changes:
+                for change in changes:
+                    _send_change(change)
             if states is not None:
-                _send_states(states)
+                _send_states(states, staff_only=sent_changes)
 
 
 # Reading a site's states takes tens of milliseconds; under eventlet, nothing else runs
@@ -230,20 +248,23 @@ def _send_change(change: Change) -> None:
     _emit("change", change.message(), rooms)
 
 
-def _send_states(states: live_states.SiteStates) -> None:
-    # The queue before the tickets: a phone may hold a ticket view at the same seq.
-    if states.board is not None:
-        _emit("state", states.board, board_room(states.site_id))
+def _send_states(states: live_states.SiteStates, staff_only: bool = False) -> None:
+    """Send the citizens' screens' states (board, queues, tickets' views) unless
+    `staff_only` (they went out already), then the staff's (kiosks, hall, counters)."""
+    if not staff_only:
+        if states.board is not None:
+            _emit("state", states.board, board_room(states.site_id))
+        # The queue before the tickets: a phone may hold a ticket view at the same seq.
+        for service_id, queue in states.queues.items():
+            _emit("queue", queue, service_room(service_id))
+        for token, view in states.tickets.items():
+            _emit("ticket", view, ticket_room(token))
     if states.kiosk is not None:
         _emit("state", states.kiosk, kiosks_room(states.site_id))
     if states.manager is not None:
         _emit("state", states.manager, manager_room(states.site_id))
     for counter_id, counter in states.counters.items():
         _emit("state", counter, counter_room(counter_id))
-    for service_id, queue in states.queues.items():
-        _emit("queue", queue, service_room(service_id))
-    for token, view in states.tickets.items():
-        _emit("ticket", view, ticket_room(token))
 
 
 # -- connected devices --------------------------------------------------------------------

@@ -121,6 +121,7 @@ def site_states(
     changes: Sequence[Change],
     now: datetime,
     pause: Callable[[], object] = lambda: None,
+    hall_ready: Callable[[SiteStates], object] = lambda states: None,
 ) -> SiteStates:
     """The states a batch of committed site-wide changes at one site calls for (by the
     centre's clock, `now`): the board's, the kiosks' and the hall's always; those of the
@@ -128,7 +129,9 @@ def site_states(
     every counter's and queue after an administrator's change, or one that names neither
     (a notice, a printer); the phone view of every ticket they concern, but for one they
     only issued (`ISSUED`). `pause` is called between two reads: the publisher lets the
-    requests waiting for the process go on there.
+    requests waiting for the process go on there. The citizens' screens are read first
+    (the board, the queues, the tickets' views) and handed to `hall_ready` as soon as they
+    are, so the publisher sends them before it reads the staff's (kiosks, hall, counters).
 
     The views are read in one session, all with the site's forecast at `seq`, computed
     once here (unless this worker has it already), and the counters' current tickets
@@ -162,12 +165,6 @@ def site_states(
     states = SiteStates(site_id, seq)
     read("forecast", _forecast_and_moved_quotes, site, seq, now)
     states.board = read("board", board_state, site_id, now)
-    states.kiosk = read("kiosk", snapshots.kiosk, site_id, now)
-    states.manager = read("hall", snapshots.manager, site_id, now)
-    for counter_id in counter_ids:
-        counter = read("counter", snapshots.counter, counter_id, now)
-        if counter is not None:
-            states.counters[counter_id] = counter
     for service in services:
         queue = read("queue", service_queue, service, seq, now)
         if queue is not None:
@@ -176,19 +173,25 @@ def site_states(
         view = read("ticket", snapshots.ticket, token, now)
         if view is not None:
             states.tickets[token] = view
+    _at_seq(seq, states.board, *states.tickets.values())
+    hall_ready(states)
+    states.kiosk = read("kiosk", snapshots.kiosk, site_id, now)
+    states.manager = read("hall", snapshots.manager, site_id, now)
+    for counter_id in counter_ids:
+        counter = read("counter", snapshots.counter, counter_id, now)
+        if counter is not None:
+            states.counters[counter_id] = counter
     forget_active_tickets(session)
+    _at_seq(seq, states.kiosk, states.manager, *states.counters.values())
+    return states
+
+
+def _at_seq(seq: int, *views: State | None) -> None:
     # Each read model read `seq` again; the first reading is the one all the data is at
     # least as new as (one session: later reads may reuse rows loaded since).
-    for state in (
-        states.board,
-        states.kiosk,
-        states.manager,
-        *states.counters.values(),
-        *states.tickets.values(),
-    ):
-        if state is not None:
-            state["seq"] = seq
-    return states
+    for view in views:
+        if view is not None:
+            view["seq"] = seq
 
 
 def _forecast_and_moved_quotes(session: Session, site: Site, seq: int, now: datetime) -> int:

@@ -577,3 +577,39 @@ def test_a_rating_tablet_never_hears_the_clerks_screen(
     assert clerk.act(centre.counter[1], "open").status_code == 200
     heard = events(tablet)
     assert [(name, m["kind"]) for name, m in heard] == [("change", "counter_changed")]
+
+
+def test_the_citizens_screens_are_ready_before_the_staffs_are_read(
+    live_app: Flask, creds: DemoCredentials, centre: Centre, clock: FakeClock
+) -> None:
+    # The board, the queues and the called ticket's phone go out first: their states are
+    # handed over before the kiosks', the hall's and the counters' are read.
+    http = live_app.test_client()
+    clerk = Staff(live_app.test_client(), "canbo1", creds.passwords["canbo1"])
+    first = issue(http, creds, centre.service["HT"])
+    issue(http, creds, centre.service["HT"])
+    assert clerk.act(centre.counter[1], "open").status_code == 200
+    assert clerk.act(centre.counter[1], "call-next").status_code == 200
+    flush()
+    call = Change(
+        site_id=centre.site_id,
+        kind="ticket_called",
+        service_ids=(centre.service["HT"],),
+        counter_id=centre.counter[1],
+        tokens=(first["token"],),
+    )
+    screens = ("board", "queues", "tickets", "kiosk", "manager", "counters")
+    handed: list[set[str]] = []
+
+    def hall_ready(states: live_states.SiteStates) -> None:
+        handed.append({screen for screen in screens if getattr(states, screen)})
+
+    with centre.db.reading() as session:
+        states = live_states.site_states(
+            session, centre.site_id, [call], clock.now, hall_ready=hall_ready
+        )
+    assert handed == [{"board", "queues", "tickets"}]
+    assert states.tickets[first["token"]]["seq"] == states.seq
+    assert states.kiosk is not None and states.manager is not None
+    assert states.counters[centre.counter[1]]["current"]["number"] == "A001"
+    assert states.counters[centre.counter[1]]["seq"] == states.seq
