@@ -112,7 +112,7 @@ def active_ticket(session: Session, counter: Counter, lock: bool = False) -> Tic
         Ticket.status.in_(ACTIVE_STATUSES),
     )
     if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
+        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
     return session.scalars(query).first()
 
 
@@ -138,7 +138,7 @@ def open_ticket_by_token(session: Session, token: str, lock: bool = False) -> Ti
     `lock`, its row is locked and read afresh for a change."""
     query = select(Ticket).where(Ticket.token == token).order_by(Ticket.id.desc()).limit(1)
     if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
+        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
     ticket = session.scalars(query).first()
     if ticket is None:
         raise NotFound("Không tìm thấy số thứ tự này.", "This ticket was not found.")

@@ -199,7 +199,7 @@ def expire_leftovers(uow: UnitOfWork, site_id: int, closing: bool | None = None)
         tickets = session.scalars(
             select(Ticket)
             .where(Ticket.site_id == site.id, Ticket.status.in_(OPEN_STATUSES), stale)
-            .with_for_update()
+            .with_for_update(key_share=True)
         ).all()
         for ticket in tickets:
             ticket.status = TicketStatus.EXPIRED

@@ -95,7 +95,7 @@ def no_show_overdue(uow: UnitOfWork, site_id: int) -> int:
                 Ticket.recall_count >= settings.recall_cap,
                 Ticket.called_at <= now - timedelta(seconds=settings.no_show_after_seconds),
             )
-            .with_for_update()
+            .with_for_update(key_share=True)
         ).all()
         for ticket in overdue:
             ticket.status = TicketStatus.NO_SHOW
